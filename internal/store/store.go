@@ -1,0 +1,254 @@
+// Package store owns veche's connection to its SQL database and the schema.
+//
+// veche runs on two databases with one code path: SQLite through the pure-Go
+// driver modernc.org/sqlite (the embedded default: one file under the data
+// directory, WAL journal, foreign keys on) and PostgreSQL through pgx (for
+// production and for more than one app node). Queries are written once with
+// `?` placeholders; [DB] and [Tx] rewrite them to PostgreSQL's `$n` form.
+//
+// The schema is an ordered list of migrations embedded from migrations/*.sql,
+// each applied in its own transaction and recorded in schema_migrations.
+// Migrations may use a few tokens that expand per dialect ({{ID}}, {{BLOB}});
+// everything else is SQL that both databases accept.
+//
+// Times are stored as BIGINT microseconds since the Unix epoch (see [Micros])
+// so that comparisons and ordering behave the same on both databases.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"github.com/jackc/pgx/v5/pgconn"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// Dialect names the SQL database behind a [DB].
+type Dialect string
+
+// The supported dialects.
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// ErrNotFound is returned when a looked-up row does not exist.
+var ErrNotFound = errors.New("not found")
+
+// ErrConflict is returned when a write violates a uniqueness constraint.
+var ErrConflict = errors.New("conflict")
+
+// DB is an open database with veche's schema applied.
+type DB struct {
+	sql     *sql.DB
+	dialect Dialect
+}
+
+// Open connects to the database named by dsn and applies pending migrations.
+// A dsn starting with postgres:// or postgresql:// selects PostgreSQL; any
+// other value is the path of a SQLite database file, created if missing.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	var (
+		db      *sql.DB
+		dialect Dialect
+		err     error
+	)
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		dialect = Postgres
+		db, err = sql.Open("pgx", dsn)
+		if err == nil {
+			db.SetMaxOpenConns(32)
+			db.SetMaxIdleConns(16)
+			db.SetConnMaxIdleTime(5 * time.Minute)
+		}
+	} else {
+		dialect = SQLite
+		if dir := filepath.Dir(dsn); dir != "" {
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				return nil, fmt.Errorf("store: create database directory: %w", err)
+			}
+		}
+		q := url.Values{}
+		// busy_timeout makes concurrent writers wait instead of failing;
+		// _txlock=immediate takes the write lock at BEGIN, so two writers
+		// never deadlock upgrading read locks.
+		for _, p := range []string{"journal_mode(WAL)", "foreign_keys(1)", "busy_timeout(10000)", "synchronous(NORMAL)"} {
+			q.Add("_pragma", p)
+		}
+		q.Set("_txlock", "immediate")
+		db, err = sql.Open("sqlite", "file:"+dsn+"?"+q.Encode())
+		if err == nil {
+			// SQLite has one writer at a time; a small pool keeps readers
+			// concurrent under WAL without piling up lock waits.
+			db.SetMaxOpenConns(8)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", dialect, err)
+	}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: connect to %s: %w", dialect, err)
+	}
+	s := &DB{sql: db, dialect: dialect}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Dialect reports which database this is.
+func (db *DB) Dialect() Dialect { return db.dialect }
+
+// Close closes the connection pool.
+func (db *DB) Close() error { return db.sql.Close() }
+
+// SQL returns the underlying pool, for tools that need database/sql directly
+// (backups, benchmarks). Queries through it are not rewritten.
+func (db *DB) SQL() *sql.DB { return db.sql }
+
+// Exec runs a statement outside a transaction.
+func (db *DB) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	res, err := db.sql.ExecContext(ctx, db.Rebind(query), args...)
+	return res, db.classify(err)
+}
+
+// Query runs a query outside a transaction.
+func (db *DB) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	rows, err := db.sql.QueryContext(ctx, db.Rebind(query), args...)
+	return rows, db.classify(err)
+}
+
+// QueryRow runs a query expected to return at most one row.
+func (db *DB) QueryRow(ctx context.Context, query string, args ...any) *Row {
+	return &Row{row: db.sql.QueryRowContext(ctx, db.Rebind(query), args...), db: db}
+}
+
+// InTx runs fn in a read-write transaction, committing if fn returns nil and
+// rolling back otherwise. On SQLite the write lock is taken at the start.
+func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
+	sqlTx, err := db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: begin: %w", db.classify(err))
+	}
+	tx := &Tx{tx: sqlTx, db: db}
+	if err := fn(tx); err != nil {
+		sqlTx.Rollback()
+		return err
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return fmt.Errorf("store: commit: %w", db.classify(err))
+	}
+	for _, f := range tx.afterCommit {
+		f()
+	}
+	return nil
+}
+
+// Tx is a transaction. Every write that belongs to one state change (the
+// data, its audit entry, its outbox message) goes through the same Tx.
+type Tx struct {
+	tx          *sql.Tx
+	db          *DB
+	afterCommit []func()
+}
+
+// Dialect reports which database this is.
+func (tx *Tx) Dialect() Dialect { return tx.db.dialect }
+
+// Exec runs a statement in the transaction.
+func (tx *Tx) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	res, err := tx.tx.ExecContext(ctx, tx.db.Rebind(query), args...)
+	return res, tx.db.classify(err)
+}
+
+// Query runs a query in the transaction.
+func (tx *Tx) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	rows, err := tx.tx.QueryContext(ctx, tx.db.Rebind(query), args...)
+	return rows, tx.db.classify(err)
+}
+
+// QueryRow runs a query expected to return at most one row.
+func (tx *Tx) QueryRow(ctx context.Context, query string, args ...any) *Row {
+	return &Row{row: tx.tx.QueryRowContext(ctx, tx.db.Rebind(query), args...), db: tx.db}
+}
+
+// AfterCommit registers f to run once the transaction has committed, for
+// work that must not happen if it rolls back (waking a background worker).
+func (tx *Tx) AfterCommit(f func()) { tx.afterCommit = append(tx.afterCommit, f) }
+
+// Row is the result of QueryRow; Scan reports [ErrNotFound] for no row.
+type Row struct {
+	row *sql.Row
+	db  *DB
+}
+
+// Scan copies the row's columns into dest.
+func (r *Row) Scan(dest ...any) error {
+	err := r.row.Scan(dest...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNotFound
+	}
+	return r.db.classify(err)
+}
+
+// Rebind rewrites `?` placeholders into the dialect's form. Question marks
+// inside single-quoted literals are left alone.
+func (db *DB) Rebind(query string) string {
+	if db.dialect != Postgres || !strings.Contains(query, "?") {
+		return query
+	}
+	var b strings.Builder
+	b.Grow(len(query) + 8)
+	n, quoted := 0, false
+	for i := 0; i < len(query); i++ {
+		c := query[i]
+		switch {
+		case c == '\'':
+			quoted = !quoted
+			b.WriteByte(c)
+		case c == '?' && !quoted:
+			n++
+			b.WriteByte('$')
+			b.WriteString(fmt.Sprint(n))
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// classify maps driver errors that callers branch on to [ErrConflict].
+func (db *DB) classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+		return fmt.Errorf("%w: %s", ErrConflict, pgErr.ConstraintName)
+	}
+	var liteErr *sqlite.Error
+	if errors.As(err, &liteErr) {
+		switch liteErr.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+			return fmt.Errorf("%w: %v", ErrConflict, err)
+		}
+	}
+	return err
+}
+
+// Micros converts t to the stored form: microseconds since the Unix epoch.
+func Micros(t time.Time) int64 { return t.UnixMicro() }
+
+// FromMicros converts a stored time back to a time.Time in UTC.
+func FromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }

@@ -1,0 +1,86 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/veche/veche/internal/store"
+	"github.com/veche/veche/internal/store/storetest"
+)
+
+func TestLeaseIsExclusiveUntilItLapses(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		steps := []struct {
+			holder string
+			ttl    time.Duration
+			want   bool
+		}{
+			{"node-a", time.Hour, true},
+			{"node-b", time.Hour, false},
+			{"node-a", time.Hour, true}, // renew
+			{"node-a", -time.Second, true},
+			{"node-b", time.Hour, true}, // a's lease lapsed
+			{"node-a", time.Hour, false},
+		}
+		for i, s := range steps {
+			got, err := db.AcquireLease(ctx, "job", s.holder, s.ttl)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != s.want {
+				t.Fatalf("step %d: %s acquire = %v, want %v", i, s.holder, got, s.want)
+			}
+		}
+	})
+}
+
+func TestInTxRollsBackOnErrorAndMapsConflicts(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		boom := errors.New("boom")
+		err := db.InTx(ctx, func(tx *store.Tx) error {
+			if _, err := tx.Exec(ctx, "INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?)", "x", "h", 1); err != nil {
+				return err
+			}
+			return boom
+		})
+		if !errors.Is(err, boom) {
+			t.Fatalf("InTx error = %v, want boom", err)
+		}
+		var n int
+		if err := db.QueryRow(ctx, "SELECT COUNT(*) FROM leases").Scan(&n); err != nil || n != 0 {
+			t.Fatalf("after rollback: %d rows, err %v", n, err)
+		}
+		if _, err := db.Exec(ctx, "INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?)", "x", "h", 1); err != nil {
+			t.Fatal(err)
+		}
+		_, err = db.Exec(ctx, "INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?)", "x", "h", 1)
+		if !errors.Is(err, store.ErrConflict) {
+			t.Fatalf("duplicate insert error = %v, want ErrConflict", err)
+		}
+		if err := db.QueryRow(ctx, "SELECT holder FROM leases WHERE name = ?", "nope").Scan(new(string)); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("missing row error = %v, want ErrNotFound", err)
+		}
+	})
+}
+
+func TestRebindLeavesQuotedQuestionMarks(t *testing.T) {
+	db := storetest.SQLite(t)
+	if got := db.Rebind("SELECT '?' , ?"); got != "SELECT '?' , ?" {
+		t.Fatalf("sqlite rebind changed query: %q", got)
+	}
+}
+
+func TestReopenKeepsSchemaVersion(t *testing.T) {
+	url := storetest.PostgresURL(t)
+	for i := 0; i < 2; i++ {
+		db, err := store.Open(context.Background(), url)
+		if err != nil {
+			t.Fatalf("open #%d: %v", i, err)
+		}
+		db.Close()
+	}
+}
