@@ -47,6 +47,10 @@ var ErrNotFound = errors.New("not found")
 // ErrConflict is returned when a write violates a uniqueness constraint.
 var ErrConflict = errors.New("conflict")
 
+// ErrMissingReference is returned when a write names a row that does not
+// exist (a foreign-key violation).
+var ErrMissingReference = errors.New("missing referenced row")
+
 // DB is an open database with veche's schema applied.
 type DB struct {
 	sql     *sql.DB
@@ -234,14 +238,21 @@ func (db *DB) classify(err error) error {
 		return nil
 	}
 	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
-		return fmt.Errorf("%w: %s", ErrConflict, pgErr.ConstraintName)
+	if errors.As(err, &pgErr) {
+		switch pgErr.Code {
+		case "23505":
+			return fmt.Errorf("%w: %s", ErrConflict, pgErr.ConstraintName)
+		case "23503":
+			return fmt.Errorf("%w: %s", ErrMissingReference, pgErr.ConstraintName)
+		}
 	}
 	var liteErr *sqlite.Error
 	if errors.As(err, &liteErr) {
 		switch liteErr.Code() {
 		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
 			return fmt.Errorf("%w: %v", ErrConflict, err)
+		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
+			return fmt.Errorf("%w: %v", ErrMissingReference, err)
 		}
 	}
 	return err
