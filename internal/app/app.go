@@ -1,0 +1,226 @@
+// Package app wires veche together: it reads the configuration, opens the
+// database and keys, builds the domain services and the web layer, runs the
+// background jobs and serves HTTP until told to stop, then shuts down
+// gracefully.
+//
+// Background jobs (audit-log sequencing, mail, housekeeping) take a lease
+// in the database before each run, so several app nodes behind a load
+// balancer never run the same job at once.
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/acme/autocert"
+
+	"github.com/veche/veche/internal/auditlog"
+	"github.com/veche/veche/internal/identity"
+	"github.com/veche/veche/internal/identity/password"
+	"github.com/veche/veche/internal/keys"
+	"github.com/veche/veche/internal/mail"
+	"github.com/veche/veche/internal/secops"
+	"github.com/veche/veche/internal/store"
+	"github.com/veche/veche/internal/web"
+)
+
+// Instance is a running veche: its storage, services and HTTP handler.
+type Instance struct {
+	Config   Config
+	DB       *store.DB
+	Keys     *keys.Set
+	Log      *auditlog.Log
+	Identity *identity.Service
+	Events   *secops.Recorder
+	Mail     *mail.Dispatcher
+	Web      *web.Server
+	Logger   *slog.Logger
+	Holder   string // this node's name in job leases
+}
+
+// Open builds an instance from cfg without serving. Callers Close it.
+func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Instance, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	ks, err := keys.LoadOrCreate(filepath.Join(cfg.DataDir, "keys"), cfg.LogOrigin)
+	if err != nil {
+		return nil, err
+	}
+	db, err := store.Open(ctx, cfg.DSN())
+	if err != nil {
+		return nil, err
+	}
+	in := &Instance{Config: cfg, DB: db, Keys: ks, Logger: logger, Holder: nodeName()}
+	in.Log = auditlog.New(db, ks.LogSigner, ks.LogVerifier, auditlog.Options{Holder: in.Holder})
+	var sender mail.Sender = &mail.FileSender{Dir: filepath.Join(cfg.DataDir, "mail"), Logger: logger}
+	if cfg.SMTPAddr != "" {
+		sender = &mail.SMTPSender{Addr: cfg.SMTPAddr, Username: cfg.SMTPUser, Password: cfg.SMTPPass}
+	}
+	in.Mail = &mail.Dispatcher{DB: db, Sender: sender, From: cfg.MailFrom, Holder: in.Holder, Logger: logger}
+	in.Identity, err = identity.New(db, in.Log, auditlog.NewPseudonymizer(ks.Derive(keys.PurposePseudonym)),
+		password.NewHasher(password.DefaultParams, 0), ks.Derive(keys.PurposeSealMFA),
+		identity.Config{PublicURL: cfg.PublicURL, IdleTimeout: cfg.IdleTimeout, AbsoluteTimeout: cfg.AbsoluteTimeout})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	in.Identity.MailQueued = in.Mail.Wake
+	in.Events = secops.NewRecorder(db, logger)
+	in.Web, err = web.New(web.Deps{
+		Identity:    in.Identity,
+		Events:      in.Events,
+		Limits:      secops.NewLimiter(nil, ks.Derive(keys.PurposeRateKey)),
+		Log:         in.Log,
+		Logger:      logger,
+		FormKey:     ks.Derive("veche form token v1"),
+		BehindProxy: cfg.BehindProxy,
+		Health:      func(ctx context.Context) error { return db.SQL().PingContext(ctx) },
+	})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return in, nil
+}
+
+// Close releases the database.
+func (in *Instance) Close() error { return in.DB.Close() }
+
+// RunJobs runs the background jobs until ctx ends.
+func (in *Instance) RunJobs(ctx context.Context) *sync.WaitGroup {
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := in.Log.Run(ctx); err != nil && ctx.Err() == nil {
+			in.Logger.Error("audit log sequencer stopped", "err", err)
+		}
+	})
+	wg.Go(func() { in.Mail.Run(ctx) })
+	wg.Go(func() {
+		t := time.NewTicker(5 * time.Minute)
+		defer t.Stop()
+		for {
+			if ok, err := in.DB.AcquireLease(ctx, "housekeeping", in.Holder, 4*time.Minute); err == nil && ok {
+				if n, err := in.Identity.PurgeExpired(ctx); err != nil && ctx.Err() == nil {
+					in.Logger.Warn("housekeeping failed", "err", err)
+				} else if n > 0 {
+					in.Logger.Debug("housekeeping: purged expired sessions and tokens", "rows", n)
+				}
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	})
+	return &wg
+}
+
+// Serve runs the instance until ctx is cancelled (SIGINT/SIGTERM in the
+// command), then stops accepting requests, lets those in flight finish for
+// up to 20 seconds, and stops the jobs.
+func Serve(ctx context.Context, cfg Config, logger *slog.Logger, ready func(addr string)) error {
+	in, err := Open(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	cfg = in.Config
+	jobsCtx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
+	jobs := in.RunJobs(jobsCtx)
+	defer func() { stopJobs(); jobs.Wait() }()
+
+	srv := &http.Server{
+		Handler: in.Web.Handler(),
+		// Timeouts against slow clients (slowloris) and stuck connections.
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    32 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	var acmeHTTP *http.Server
+	switch {
+	case cfg.ACMEDomain != "":
+		m := &autocert.Manager{Prompt: autocert.AcceptTOS, Cache: autocert.DirCache(filepath.Join(cfg.DataDir, "acme")),
+			HostPolicy: autocert.HostWhitelist(cfg.ACMEDomain), Email: cfg.ACMEEmail}
+		srv.TLSConfig = m.TLSConfig()
+		srv.TLSConfig.MinVersion = tls.VersionTLS12
+		ln = tls.NewListener(ln, srv.TLSConfig)
+		// HTTP-01 challenges and redirects to HTTPS on port 80.
+		acmeHTTP = &http.Server{Addr: ":80", Handler: m.HTTPHandler(nil), ReadHeaderTimeout: 10 * time.Second}
+		go func() {
+			if err := acmeHTTP.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				logger.Warn("ACME HTTP-01 listener on :80 failed; TLS-ALPN-01 is still available", "err", err)
+			}
+		}()
+	case cfg.TLSCert != "":
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("load TLS certificate: %w", err)
+		}
+		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		ln = tls.NewListener(ln, srv.TLSConfig)
+	}
+	logger.Info("veche is serving", "addr", ln.Addr().String(), "url", cfg.PublicURL, "database", string(in.DB.Dialect()),
+		"data", cfg.DataDir, "log_key", in.Keys.LogVerifier)
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down: finishing requests in flight")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if acmeHTTP != nil {
+		acmeHTTP.Shutdown(shutdownCtx)
+	}
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+// NewLogger returns the process logger at level, as text on w.
+func NewLogger(w io.Writer, level string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: %w", level, err)
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
+}
+
+// nodeName identifies this process in job leases.
+func nodeName() string {
+	h, _ := os.Hostname()
+	var b [4]byte
+	rand.Read(b[:])
+	return fmt.Sprintf("%s-%d-%s", h, os.Getpid(), hex.EncodeToString(b[:]))
+}

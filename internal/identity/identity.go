@@ -1,0 +1,177 @@
+// Package identity owns who people are on veche and what they may do:
+// accounts, passwords, two-factor sign-in, sessions and roles.
+//
+// Passwords follow NIST SP 800-63B-4 (length, not composition; a blocklist
+// of common and breached passwords) and are stored with Argon2id at or above
+// OWASP's parameters (see package password). Two-factor sign-in is TOTP
+// (RFC 6238, package totp) with single-use recovery codes; the last accepted
+// time step is stored so a code cannot be replayed. MFA is mandatory for
+// every staff role: until a staff member has enrolled and passed MFA in the
+// session, their staff permissions do not apply.
+//
+// Sessions are server-side: the client holds a random 256-bit token and the
+// database only its SHA-256. Sessions end after an idle and an absolute
+// timeout; a new token is issued on sign-in, on passing MFA and after a
+// privilege change (OWASP Session Management Cheat Sheet). Sensitive actions
+// need a recent authentication ([ErrReauthRequired]).
+//
+// Roles and their permissions are declared in one table, roles.go. Every
+// state change writes an audit-log entry in the same transaction, naming
+// people only by pseudonym.
+package identity
+
+import (
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/veche/veche/internal/auditlog"
+	"github.com/veche/veche/internal/identity/password"
+	"github.com/veche/veche/internal/store"
+)
+
+// Errors callers branch on. Messages are for logs; pages translate them.
+var (
+	ErrBadCredentials    = errors.New("identity: email or password is wrong")
+	ErrEmailNotVerified  = errors.New("identity: email address not verified yet")
+	ErrInvalidCode       = errors.New("identity: the code is wrong or was already used")
+	ErrTokenInvalid      = errors.New("identity: the link or token is invalid or has expired")
+	ErrSessionInvalid    = errors.New("identity: not signed in or the session has ended")
+	ErrMFAPending        = errors.New("identity: the second sign-in step is not done")
+	ErrReauthRequired    = errors.New("identity: this action needs you to confirm your password again")
+	ErrForbidden         = errors.New("identity: you do not have permission for this")
+	ErrNotFound          = errors.New("identity: no such account or session")
+	ErrMFANotEnrolled    = errors.New("identity: two-factor sign-in is not set up")
+	ErrMFAAlreadyEnabled = errors.New("identity: two-factor sign-in is already on")
+	ErrBusy              = password.ErrBusy
+)
+
+// Config holds the timing rules. Zero fields take the defaults below.
+type Config struct {
+	IdleTimeout       time.Duration // default 30 min
+	AbsoluteTimeout   time.Duration // default 12 h
+	ReauthWindow      time.Duration // default 10 min
+	MFAPendingTimeout time.Duration // default 5 min
+	VerifyTokenTTL    time.Duration // default 48 h
+	ResetTokenTTL     time.Duration // default 30 min
+	PublicURL         string        // base of links in emails, e.g. https://veche.example.org
+	Issuer            string        // shown in authenticator apps, default "veche"
+}
+
+func (c *Config) defaults() {
+	set := func(d *time.Duration, v time.Duration) {
+		if *d == 0 {
+			*d = v
+		}
+	}
+	set(&c.IdleTimeout, 30*time.Minute)
+	set(&c.AbsoluteTimeout, 12*time.Hour)
+	set(&c.ReauthWindow, 10*time.Minute)
+	set(&c.MFAPendingTimeout, 5*time.Minute)
+	set(&c.VerifyTokenTTL, 48*time.Hour)
+	set(&c.ResetTokenTTL, 30*time.Minute)
+	if c.Issuer == "" {
+		c.Issuer = "veche"
+	}
+	if c.PublicURL == "" {
+		c.PublicURL = "http://127.0.0.1:8080"
+	}
+}
+
+// Service is the identity API.
+type Service struct {
+	db     *store.DB
+	log    *auditlog.Log
+	pseud  auditlog.Pseudonymizer
+	hasher *password.Hasher
+	policy password.Policy
+	seal   cipher.AEAD
+	cfg    Config
+	now    func() time.Time
+	// MailQueued, if set, is called after a transaction that queued mail
+	// commits, to wake the mail dispatcher.
+	MailQueued func()
+}
+
+// New returns a Service. sealKey (32 bytes) seals TOTP secrets at rest.
+func New(db *store.DB, log *auditlog.Log, pseud auditlog.Pseudonymizer, hasher *password.Hasher, sealKey []byte, cfg Config) (*Service, error) {
+	block, err := aes.NewCipher(sealKey)
+	if err != nil {
+		return nil, fmt.Errorf("identity: seal key: %w", err)
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, err
+	}
+	cfg.defaults()
+	return &Service{db: db, log: log, pseud: pseud, hasher: hasher, policy: password.DefaultPolicy(), seal: aead, cfg: cfg, now: time.Now}, nil
+}
+
+// SetClock replaces the clock, for tests of timeouts.
+func (s *Service) SetClock(now func() time.Time) { s.now = now }
+
+// Config returns the effective configuration.
+func (s *Service) Config() Config { return s.cfg }
+
+// Pseudonym returns the audit-log pseudonym of an account.
+func (s *Service) Pseudonym(accountID int64) string {
+	return s.pseud.Of("account", strconv.FormatInt(accountID, 10))
+}
+
+// audit appends an entry for a change made by actor to subject (account ids,
+// 0 for the system or none).
+func (s *Service) audit(ctx context.Context, tx *store.Tx, action string, actor, subject int64, detail map[string]string) error {
+	e := auditlog.Entry{Action: action, Detail: detail}
+	if actor != 0 {
+		e.Actor = s.Pseudonym(actor)
+	}
+	if subject != 0 {
+		e.Subject = s.Pseudonym(subject)
+	}
+	return s.log.Append(ctx, tx, e)
+}
+
+// newToken returns a random 256-bit token and the hash stored for it.
+func newToken() (token, hash string) {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("identity: crypto/rand failed: " + err.Error())
+	}
+	token = base64.RawURLEncoding.EncodeToString(b[:])
+	return token, hashToken(token)
+}
+
+func hashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+func (s *Service) sealSecret(accountID int64, secret string) []byte {
+	nonce := make([]byte, s.seal.NonceSize())
+	rand.Read(nonce)
+	return s.seal.Seal(nonce, nonce, []byte(secret), sealAD(accountID))
+}
+
+func (s *Service) openSecret(accountID int64, sealed []byte) (string, error) {
+	n := s.seal.NonceSize()
+	if len(sealed) < n {
+		return "", errors.New("identity: sealed MFA secret is truncated")
+	}
+	pt, err := s.seal.Open(nil, sealed[:n], sealed[n:], sealAD(accountID))
+	if err != nil {
+		return "", errors.New("identity: sealed MFA secret does not open with this instance's key")
+	}
+	return string(pt), nil
+}
+
+// sealAD binds a sealed secret to its account, so ciphertexts cannot be
+// swapped between rows.
+func sealAD(accountID int64) []byte { return []byte("totp\x00" + strconv.FormatInt(accountID, 10)) }

@@ -1,0 +1,62 @@
+package identity
+
+import "slices"
+
+// Role is a set of permissions granted to an account.
+type Role string
+
+// The roles of DESIGN.md. Every account is a citizen; the others are staff
+// roles granted by an administrator and need MFA to take effect.
+const (
+	RoleCitizen         Role = "citizen"
+	RoleModerator       Role = "moderator"
+	RoleOfficial        Role = "official"
+	RoleElectionOfficer Role = "election_officer"
+	RoleTrustee         Role = "trustee"
+	RoleDPO             Role = "dpo"
+	RoleSecurityAnalyst Role = "security_analyst"
+	RoleAuditor         Role = "auditor"
+	RoleAdmin           Role = "admin"
+)
+
+// Roles lists every role in display order.
+var Roles = []Role{RoleCitizen, RoleModerator, RoleOfficial, RoleElectionOfficer, RoleTrustee, RoleDPO, RoleSecurityAnalyst, RoleAuditor, RoleAdmin}
+
+// Staff reports whether r is a staff role (anything above citizen).
+func (r Role) Staff() bool { return r != RoleCitizen }
+
+// ParseRole returns the role named s.
+func ParseRole(s string) (Role, bool) {
+	r := Role(s)
+	return r, slices.Contains(Roles, r)
+}
+
+// Permission names one thing a request may do.
+type Permission string
+
+// Permissions. Each route of the web layer names exactly one.
+const (
+	PermAccountSelf        Permission = "account.self"         // manage one's own account, sessions and MFA
+	PermAccountsRead       Permission = "accounts.read"        // look up other accounts
+	PermRolesManage        Permission = "roles.manage"         // grant and revoke roles
+	PermSecurityEventsRead Permission = "security_events.read" // read the security-events table
+)
+
+// Permissions lists every permission.
+var Permissions = []Permission{PermAccountSelf, PermAccountsRead, PermRolesManage, PermSecurityEventsRead}
+
+// grants is the one table of who may do what.
+var grants = map[Role][]Permission{
+	RoleCitizen:         {PermAccountSelf},
+	RoleModerator:       {},
+	RoleOfficial:        {},
+	RoleElectionOfficer: {},
+	RoleTrustee:         {},
+	RoleDPO:             {PermAccountsRead},
+	RoleSecurityAnalyst: {PermSecurityEventsRead},
+	RoleAuditor:         {PermSecurityEventsRead},
+	RoleAdmin:           {PermAccountsRead, PermRolesManage, PermSecurityEventsRead},
+}
+
+// Grants reports whether role r carries permission p.
+func (r Role) Grants(p Permission) bool { return slices.Contains(grants[r], p) }

@@ -1,0 +1,82 @@
+package web
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"unicode/utf8"
+)
+
+// decodeJSON reads one JSON object from the request body into dst, which
+// must be a pointer to a struct. Anything but exactly one well-formed object
+// of the right shape is refused with a message naming what was wrong:
+// invalid UTF-8 (which encoding/json would silently replace), syntax errors
+// with their offset, wrong types with the field, unknown fields, trailing
+// data, and bodies over the size limit.
+func decodeJSON(r *http.Request, dst any) error {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return mbe
+		}
+		return &decodeError{http.StatusBadRequest, "the request body could not be read"}
+	}
+	return decodeJSONBytes(body, dst)
+}
+
+func decodeJSONBytes(body []byte, dst any) error {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return &decodeError{http.StatusBadRequest, "the request body is empty; send a JSON object"}
+	}
+	if !utf8.Valid(body) {
+		return &decodeError{http.StatusBadRequest, "the request body is not valid UTF-8"}
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		var se *json.SyntaxError
+		var te *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &se):
+			return &decodeError{http.StatusBadRequest, fmt.Sprintf("malformed JSON at byte %d", se.Offset)}
+		case errors.As(err, &te):
+			if te.Field == "" {
+				return &decodeError{http.StatusBadRequest, fmt.Sprintf("the body must be a JSON object, not %s", te.Value)}
+			}
+			return &decodeError{http.StatusBadRequest, fmt.Sprintf("field %q must be %s, not %s", te.Field, jsonKind(te.Type.Kind().String()), te.Value)}
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			return &decodeError{http.StatusBadRequest, "malformed JSON: the body ends too early"}
+		case strings.HasPrefix(err.Error(), "json: unknown field "):
+			return &decodeError{http.StatusBadRequest, "unknown field " + strings.TrimPrefix(err.Error(), "json: unknown field ")}
+		default:
+			return &decodeError{http.StatusBadRequest, "malformed JSON"}
+		}
+	}
+	if dec.More() {
+		return &decodeError{http.StatusBadRequest, "the body holds more than one JSON value"}
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return &decodeError{http.StatusBadRequest, "the body holds more than one JSON value"}
+	}
+	return nil
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "string":
+		return "a string"
+	case "bool":
+		return "true or false"
+	case "int", "int64", "int32", "uint", "uint64", "float64":
+		return "a number"
+	case "slice":
+		return "an array"
+	default:
+		return "an object"
+	}
+}

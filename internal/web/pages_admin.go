@@ -1,0 +1,138 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"slices"
+	"strconv"
+
+	"github.com/veche/veche/internal/identity"
+	"github.com/veche/veche/internal/secops"
+	"github.com/veche/veche/internal/validate"
+)
+
+func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
+
+// pathID reads a positive numeric id from the path.
+func pathID(r *http.Request) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, errBadID
+	}
+	return id, nil
+}
+
+func (s *Server) adminAccounts(w http.ResponseWriter, r *http.Request, c *reqCtx) {
+	q := r.URL.Query().Get("q")
+	data := map[string]any{"Query": q}
+	if q != "" {
+		list, err := s.id.FindAccounts(r.Context(), c.principal, q)
+		var v validate.Errors
+		if errors.As(err, &v) {
+			s.renderForm(w, r, c, http.StatusUnprocessableEntity, "admin-accounts", data, r.URL.Query(), v)
+			return
+		}
+		if err != nil {
+			s.fail(w, r, c, err)
+			return
+		}
+		data["Accounts"] = list
+	}
+	s.renderForm(w, r, c, http.StatusOK, "admin-accounts", data, r.URL.Query(), nil)
+}
+
+func (s *Server) adminAccount(w http.ResponseWriter, r *http.Request, c *reqCtx) {
+	s.renderAdminAccount(w, r, c, http.StatusOK, nil)
+}
+
+func (s *Server) renderAdminAccount(w http.ResponseWriter, r *http.Request, c *reqCtx, status int, errs validate.Errors) {
+	id, err := pathID(r)
+	if err != nil {
+		s.fail(w, r, c, err)
+		return
+	}
+	a, err := s.id.AccountFor(r.Context(), c.principal, id)
+	if err != nil {
+		s.fail(w, r, c, err)
+		return
+	}
+	var grantable []identity.Role
+	for _, role := range identity.Roles[1:] {
+		if !slices.Contains(a.Roles, role) {
+			grantable = append(grantable, role)
+		}
+	}
+	s.renderForm(w, r, c, status, "admin-account", map[string]any{"Account": a, "Grantable": grantable, "Notice": r.URL.Query().Get("done")}, nil, errs)
+}
+
+func (s *Server) adminGrantRole(w http.ResponseWriter, r *http.Request, c *reqCtx) {
+	s.adminRoleChange(w, r, c, r.PostFormValue("role"), s.id.GrantRole)
+}
+
+func (s *Server) adminRevokeRole(w http.ResponseWriter, r *http.Request, c *reqCtx) {
+	s.adminRoleChange(w, r, c, r.PathValue("role"), s.id.RevokeRole)
+}
+
+func (s *Server) adminRoleChange(w http.ResponseWriter, r *http.Request, c *reqCtx, role string,
+	change func(ctx context.Context, p *identity.Principal, id int64, role identity.Role) error) {
+	id, err := pathID(r)
+	if err != nil {
+		s.fail(w, r, c, err)
+		return
+	}
+	back := "/admin/accounts/" + itoa64(id)
+	err = change(r.Context(), c.principal, id, identity.Role(role))
+	var v validate.Errors
+	switch {
+	case errors.Is(err, identity.ErrReauthRequired):
+		s.needRecentAuth(w, r, c, back)
+	case errors.As(err, &v):
+		s.renderAdminAccount(w, r, c, http.StatusUnprocessableEntity, v)
+	case err != nil:
+		s.fail(w, r, c, err)
+	default:
+		http.Redirect(w, r, back, http.StatusSeeOther)
+	}
+}
+
+func (s *Server) securityEventsPage(w http.ResponseWriter, r *http.Request, c *reqCtx) {
+	f, err := eventFilter(r)
+	if err != nil {
+		s.fail(w, r, c, err)
+		return
+	}
+	events, err := s.Events.Events(r.Context(), f)
+	if err != nil {
+		s.fail(w, r, c, err)
+		return
+	}
+	data := map[string]any{"Events": events, "Kind": string(f.Kind), "Kinds": eventKinds}
+	if len(events) == f.Limit {
+		data["Older"] = events[len(events)-1].ID
+	}
+	s.render(w, r, c, http.StatusOK, "security-events", data)
+}
+
+var eventKinds = []secops.EventKind{secops.SignInFailed, secops.MFAFailed, secops.ReauthFailed, secops.RateLimited,
+	secops.PermissionDenied, secops.CrossOrigin, secops.TokenInvalid}
+
+// eventFilter reads ?kind=&before= for the events page and API.
+func eventFilter(r *http.Request) (secops.Filter, error) {
+	q := r.URL.Query()
+	f := secops.Filter{Limit: 100}
+	if k := q.Get("kind"); k != "" {
+		if !slices.Contains(eventKinds, secops.EventKind(k)) {
+			return f, validate.One("kind", "unknown_kind", nil)
+		}
+		f.Kind = secops.EventKind(k)
+	}
+	if b := q.Get("before"); b != "" {
+		n, err := strconv.ParseInt(b, 10, 64)
+		if err != nil || n <= 0 {
+			return f, validate.One("before", "not_a_number", nil)
+		}
+		f.Before = n
+	}
+	return f, nil
+}

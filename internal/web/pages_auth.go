@@ -1,0 +1,254 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/veche/veche/internal/i18n"
+	"github.com/veche/veche/internal/identity"
+	"github.com/veche/veche/internal/secops"
+	"github.com/veche/veche/internal/validate"
+)
+
+func (s *Server) home(w http.ResponseWriter, r *http.Request, c *reqCtx) {
+	s.render(w, r, c, http.StatusOK, "home", nil)
+}
+
+// setLanguage remembers the chosen language in a cookie (and on the
+// account, when signed in) and returns to the page it came from.
+func (s *Server) setLanguage(w http.ResponseWriter, r *http.Request, c *reqCtx) {
+	lang, ok := i18n.Parse(r.PostFormValue("lang"))
+	if !ok {
+		s.fail(w, r, c, validate.One("lang", "unknown_language", nil))
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: langCookie, Value: string(lang), Path: "/", MaxAge: 365 * 24 * 3600,
+		Secure: c.https, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	if c.principal != nil {
+		if err := s.id.SetLocale(r.Context(), c.principal, lang); err != nil {
+			s.fail(w, r, c, err)
+			return
+		}
+	}
+	next := r.PostFormValue("next")
+	if next == "" {
+		next = "/"
+	}
+	http.Redirect(w, r, safeNext(next), http.StatusSeeOther)
+}
+
+func (s *Server) registerForm(w http.ResponseWriter, r *http.Request, c *reqCtx) {
+	s.renderForm(w, r, c, http.StatusOK, "register", nil, nil, nil)
+}
+
+func (s *Server) register(w http.ResponseWriter, r *http.Request, c *reqCtx) {
+	if err := s.limit(r, c, secops.RegisterPerIP, c.ip); err != nil {
+		s.fail(w, r, c, err)
+		return
+	}
+	err := s.id.Register(r.Context(), r.PostFormValue("email"), r.PostFormValue("password"), c.lang)
+	var v validate.Errors
+	if errors.As(err, &v) {
+		s.renderForm(w, r, c, http.StatusUnprocessableEntity, "register", nil, withoutPasswords(r.PostForm), v)
+		return
+	}
+	if err != nil {
+		s.fail(w, r, c, err)
+		return
+	}
+	s.render(w, r, c, http.StatusOK, "check-email", map[string]any{"Email": r.PostFormValue("email")})
+}
+
+// verifyEmailForm shows a button rather than verifying on GET: mail
+// scanners open links, and a GET must not change anything.
+func (s *Server) verifyEmailForm(w http.ResponseWriter, r *http.Request, c *reqCtx) {
+	s.render(w, r, c, http.StatusOK, "verify-email", map[string]any{"Token": r.URL.Query().Get("token")})
+}
+
+func (s *Server) verifyEmail(w http.ResponseWriter, r *http.Request, c *reqCtx) {
+	if err := s.limit(r, c, secops.EmailVerifyPerIP, c.ip); err != nil {
+		s.fail(w, r, c, err)
+		return
+	}
+	if err := s.id.VerifyEmail(r.Context(), r.PostFormValue("token")); err != nil {
+		if errors.Is(err, identity.ErrTokenInvalid) {
+			s.Events.Record(r.Context(), secops.Event{Kind: secops.TokenInvalid, IP: c.ip, Route: r.URL.Path})
+		}
+		s.fail(w, r, c, err)
+		return
+	}
+	s.render(w, r, c, http.StatusOK, "signin", map[string]any{"Notice": i18n.T(c.lang, "verify.done"), "Next": "/account"})
+}
+
+func (s *Server) signInForm(w http.ResponseWriter, r *http.Request, c *reqCtx) {
+	if c.principal != nil {
+		http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
+		return
+	}
+	s.renderForm(w, r, c, http.StatusOK, "signin", map[string]any{"Next": safeNext(r.URL.Query().Get("next"))}, nil, nil)
+}
+
+func (s *Server) signIn(w http.ResponseWriter, r *http.Request, c *reqCtx) {
+	email, pw, next := r.PostFormValue("email"), r.PostFormValue("password"), safeNext(r.PostFormValue("next"))
+	data := map[string]any{"Next": next}
+	res, err := s.signInCore(r, c, email, pw, identity.KindBrowser)
+	if err != nil {
+		status, code := classify(err)
+		if status == http.StatusUnauthorized || code == "email_not_verified" || status == http.StatusTooManyRequests {
+			if rl := (*rateLimitedError)(nil); errors.As(err, &rl) {
+				w.Header().Set("Retry-After", strconv.Itoa(retrySeconds(rl.wait)))
+			}
+			data["Problem"] = message(c.lang, err, code)
+			s.renderForm(w, r, c, status, "signin", data, withoutPasswords(r.PostForm), nil)
+			return
+		}
+		s.fail(w, r, c, err)
+		return
+	}
+	s.setSessionCookie(w, c, res.Token, res.ExpiresAt)
+	if res.MFARequired {
+		http.Redirect(w, r, "/signin/mfa?next="+url.QueryEscape(next), http.StatusSeeOther)
+		return
+	}
+	http.Redirect(w, r, s.afterSignIn(r, res.Token, next), http.StatusSeeOther)
+}
+
+// signInCore is sign-in as both the page and the API do it: rate limits
+// per address and per account, then the password, recording failures.
+func (s *Server) signInCore(r *http.Request, c *reqCtx, email, pw string, kind identity.SessionKind) (*identity.SignInResult, error) {
+	if err := s.limit(r, c, secops.SignInPerIP, c.ip); err != nil {
+		return nil, err
+	}
+	normalized, _ := identity.NormalizeEmail(email)
+	if err := s.limit(r, c, secops.SignInPerAccount, normalized); err != nil {
+		return nil, err
+	}
+	res, accountID, err := s.id.SignIn(r.Context(), email, pw, kind, identity.ClientMeta{IP: c.ip, UserAgent: r.UserAgent()})
+	if errors.Is(err, identity.ErrBadCredentials) {
+		ev := secops.Event{Kind: secops.SignInFailed, IP: c.ip, Route: r.URL.Path}
+		if accountID != 0 {
+			ev.Account = s.id.Pseudonym(accountID)
+		}
+		s.Events.Record(r.Context(), ev)
+	}
+	return res, err
+}
+
+// afterSignIn sends staff who have no second factor yet to set one up.
+func (s *Server) afterSignIn(r *http.Request, token, next string) string {
+	if p, _, err := s.id.Authenticate(r.Context(), token); err == nil && p.NeedsMFAEnrolment() {
+		return "/account/mfa"
+	}
+	return next
+}
+
+func (s *Server) mfaStepForm(w http.ResponseWriter, r *http.Request, c *reqCtx) {
+	s.renderForm(w, r, c, http.StatusOK, "signin-mfa", map[string]any{"Next": safeNext(r.URL.Query().Get("next"))}, nil, nil)
+}
+
+func (s *Server) mfaStep(w http.ResponseWriter, r *http.Request, c *reqCtx) {
+	next := safeNext(r.PostFormValue("next"))
+	res, err := s.mfaCore(r, c, c.token, r.PostFormValue("code"))
+	if err != nil {
+		status, code := classify(err)
+		if code == "session_invalid" {
+			s.clearSessionCookie(w)
+			http.Redirect(w, r, "/signin?next="+url.QueryEscape(next), http.StatusSeeOther)
+			return
+		}
+		if status < 500 {
+			if rl := (*rateLimitedError)(nil); errors.As(err, &rl) {
+				w.Header().Set("Retry-After", strconv.Itoa(retrySeconds(rl.wait)))
+			}
+			s.renderForm(w, r, c, status, "signin-mfa", map[string]any{"Next": next, "Problem": message(c.lang, err, code)}, nil, nil)
+			return
+		}
+		s.fail(w, r, c, err)
+		return
+	}
+	s.setSessionCookie(w, c, res.Token, res.ExpiresAt)
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// mfaCore completes a pending sign-in with a second factor, with limits
+// per address and per pending session, recording failures.
+func (s *Server) mfaCore(r *http.Request, c *reqCtx, token, code string) (*identity.SignInResult, error) {
+	if token == "" {
+		return nil, identity.ErrSessionInvalid
+	}
+	if err := s.limit(r, c, secops.MFAPerIP, c.ip); err != nil {
+		return nil, err
+	}
+	if err := s.limit(r, c, secops.MFAPerAccount, "pending:"+token); err != nil {
+		return nil, err
+	}
+	res, accountID, err := s.id.CompleteMFA(r.Context(), token, code)
+	if errors.Is(err, identity.ErrInvalidCode) {
+		s.Events.Record(r.Context(), secops.Event{Kind: secops.MFAFailed, IP: c.ip, Account: s.id.Pseudonym(accountID), Route: r.URL.Path})
+	}
+	return res, err
+}
+
+func (s *Server) signOut(w http.ResponseWriter, r *http.Request, c *reqCtx) {
+	if c.token != "" {
+		if err := s.id.SignOut(r.Context(), c.token); err != nil {
+			s.fail(w, r, c, err)
+			return
+		}
+	}
+	s.clearSessionCookie(w)
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+func (s *Server) forgotForm(w http.ResponseWriter, r *http.Request, c *reqCtx) {
+	s.renderForm(w, r, c, http.StatusOK, "forgot", nil, nil, nil)
+}
+
+func (s *Server) forgot(w http.ResponseWriter, r *http.Request, c *reqCtx) {
+	if err := s.forgotCore(r, c, r.PostFormValue("email")); err != nil {
+		var v validate.Errors
+		if errors.As(err, &v) {
+			s.renderForm(w, r, c, http.StatusUnprocessableEntity, "forgot", nil, r.PostForm, v)
+			return
+		}
+		s.fail(w, r, c, err)
+		return
+	}
+	s.render(w, r, c, http.StatusOK, "check-email", map[string]any{"Email": r.PostFormValue("email"), "Reset": true})
+}
+
+func (s *Server) forgotCore(r *http.Request, c *reqCtx, email string) error {
+	if err := s.limit(r, c, secops.ResetPerIP, c.ip); err != nil {
+		return err
+	}
+	normalized, _ := identity.NormalizeEmail(email)
+	if err := s.limit(r, c, secops.ResetPerAccount, normalized); err != nil {
+		return err
+	}
+	return s.id.RequestPasswordReset(r.Context(), email, c.lang)
+}
+
+func (s *Server) resetForm(w http.ResponseWriter, r *http.Request, c *reqCtx) {
+	s.renderForm(w, r, c, http.StatusOK, "reset", map[string]any{"Token": r.URL.Query().Get("token")}, nil, nil)
+}
+
+func (s *Server) reset(w http.ResponseWriter, r *http.Request, c *reqCtx) {
+	token := r.PostFormValue("token")
+	err := s.id.ResetPassword(r.Context(), token, r.PostFormValue("new_password"))
+	var v validate.Errors
+	if errors.As(err, &v) {
+		s.renderForm(w, r, c, http.StatusUnprocessableEntity, "reset", map[string]any{"Token": token}, nil, v)
+		return
+	}
+	if err != nil {
+		if errors.Is(err, identity.ErrTokenInvalid) {
+			s.Events.Record(r.Context(), secops.Event{Kind: secops.TokenInvalid, IP: c.ip, Route: r.URL.Path})
+		}
+		s.fail(w, r, c, err)
+		return
+	}
+	s.clearSessionCookie(w)
+	s.render(w, r, c, http.StatusOK, "signin", map[string]any{"Notice": i18n.T(c.lang, "reset.done"), "Next": "/account"})
+}

@@ -1,0 +1,143 @@
+package web
+
+import (
+	"mime"
+	"net/http"
+
+	"github.com/veche/veche/internal/identity"
+	"github.com/veche/veche/internal/secops"
+)
+
+// access says who may call a route: anyone, or a signed-in person holding
+// a permission. Every route declares one; the permission test walks this
+// table.
+type access struct {
+	signedIn bool
+	perm     identity.Permission
+}
+
+var public = access{}
+
+func needs(p identity.Permission) access { return access{signedIn: true, perm: p} }
+
+// handler serves one route with the request context resolved.
+type handler func(w http.ResponseWriter, r *http.Request, c *reqCtx)
+
+type route struct {
+	method, path string
+	access       access
+	h            handler
+}
+
+// routes is every page and API endpoint with its permission.
+func (s *Server) routes() []route {
+	self := needs(identity.PermAccountSelf)
+	return []route{
+		{"GET", "/{$}", public, s.home},
+		{"POST", "/lang", public, s.setLanguage},
+
+		{"GET", "/register", public, s.registerForm},
+		{"POST", "/register", public, s.register},
+		{"GET", "/verify-email", public, s.verifyEmailForm},
+		{"POST", "/verify-email", public, s.verifyEmail},
+		{"GET", "/signin", public, s.signInForm},
+		{"POST", "/signin", public, s.signIn},
+		{"GET", "/signin/mfa", public, s.mfaStepForm},
+		{"POST", "/signin/mfa", public, s.mfaStep},
+		{"POST", "/signout", public, s.signOut},
+		{"GET", "/password/forgot", public, s.forgotForm},
+		{"POST", "/password/forgot", public, s.forgot},
+		{"GET", "/password/reset", public, s.resetForm},
+		{"POST", "/password/reset", public, s.reset},
+
+		{"GET", "/account", self, s.accountPage},
+		{"GET", "/reauth", self, s.reauthForm},
+		{"POST", "/reauth", self, s.reauth},
+		{"GET", "/account/password", self, s.changePasswordForm},
+		{"POST", "/account/password", self, s.changePassword},
+		{"GET", "/account/mfa", self, s.mfaPage},
+		{"POST", "/account/mfa/totp", self, s.mfaBegin},
+		{"POST", "/account/mfa/totp/confirm", self, s.mfaConfirm},
+		{"POST", "/account/mfa/totp/disable", self, s.mfaDisable},
+		{"POST", "/account/mfa/recovery-codes", self, s.mfaRecoveryCodes},
+		{"GET", "/account/sessions", self, s.sessionsPage},
+		{"POST", "/account/sessions/{id}/revoke", self, s.revokeSession},
+
+		{"GET", "/admin/accounts", needs(identity.PermAccountsRead), s.adminAccounts},
+		{"GET", "/admin/accounts/{id}", needs(identity.PermAccountsRead), s.adminAccount},
+		{"POST", "/admin/accounts/{id}/roles", needs(identity.PermRolesManage), s.adminGrantRole},
+		{"POST", "/admin/accounts/{id}/roles/{role}/revoke", needs(identity.PermRolesManage), s.adminRevokeRole},
+		{"GET", "/security/events", needs(identity.PermSecurityEventsRead), s.securityEventsPage},
+
+		{"POST", "/api/v1/accounts", public, s.apiRegister},
+		{"POST", "/api/v1/accounts/verify", public, s.apiVerifyEmail},
+		{"POST", "/api/v1/sessions", public, s.apiSignIn},
+		{"POST", "/api/v1/sessions/mfa", public, s.apiMFAStep},
+		{"POST", "/api/v1/password-resets", public, s.apiForgot},
+		{"POST", "/api/v1/password-resets/confirm", public, s.apiReset},
+		{"GET", "/api/v1/account", self, s.apiAccount},
+		{"POST", "/api/v1/account/reauth", self, s.apiReauth},
+		{"POST", "/api/v1/account/password", self, s.apiChangePassword},
+		{"POST", "/api/v1/account/mfa/totp", self, s.apiMFABegin},
+		{"POST", "/api/v1/account/mfa/totp/confirm", self, s.apiMFAConfirm},
+		{"DELETE", "/api/v1/account/mfa/totp", self, s.apiMFADisable},
+		{"POST", "/api/v1/account/mfa/recovery-codes", self, s.apiMFARecoveryCodes},
+		{"GET", "/api/v1/sessions", self, s.apiSessions},
+		{"DELETE", "/api/v1/sessions/current", self, s.apiSignOut},
+		{"DELETE", "/api/v1/sessions/{id}", self, s.apiRevokeSession},
+		{"GET", "/api/v1/accounts", needs(identity.PermAccountsRead), s.apiFindAccounts},
+		{"GET", "/api/v1/accounts/{id}", needs(identity.PermAccountsRead), s.apiGetAccount},
+		{"PUT", "/api/v1/accounts/{id}/roles/{role}", needs(identity.PermRolesManage), s.apiGrantRole},
+		{"DELETE", "/api/v1/accounts/{id}/roles/{role}", needs(identity.PermRolesManage), s.apiRevokeRole},
+		{"GET", "/api/v1/security-events", needs(identity.PermSecurityEventsRead), s.apiSecurityEvents},
+	}
+}
+
+// guard enforces a route's request rules before its handler runs: form
+// tokens on state-changing page requests, JSON on state-changing API
+// requests, then sign-in and permission.
+func (s *Server) guard(rt route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c := s.requestContext(r)
+		unsafe := r.Method != http.MethodGet && r.Method != http.MethodHead
+		if unsafe && !c.api {
+			if err := r.ParseForm(); err != nil {
+				s.fail(w, r, c, &decodeError{http.StatusBadRequest, "the form could not be read"})
+				return
+			}
+			if !s.validFormToken(c, r.PostFormValue("csrf")) {
+				s.Events.Record(r.Context(), secops.Event{Kind: secops.CrossOrigin, IP: c.ip, Route: r.URL.Path, Detail: "missing or wrong form token"})
+				s.fail(w, r, c, errFormToken)
+				return
+			}
+		}
+		if unsafe && c.api && r.ContentLength != 0 {
+			if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
+				s.fail(w, r, c, errContentType)
+				return
+			}
+		}
+		if rt.access.signedIn {
+			if c.principal == nil {
+				s.fail(w, r, c, errSignInRequired)
+				return
+			}
+			if !c.principal.Can(rt.access.perm) {
+				s.Events.Record(r.Context(), secops.Event{Kind: secops.PermissionDenied, IP: c.ip,
+					Account: s.id.Pseudonym(c.principal.AccountID), Route: r.Method + " " + rt.path, Detail: "needs " + string(rt.access.perm)})
+				s.fail(w, r, c, identity.ErrForbidden)
+				return
+			}
+		}
+		rt.h(w, r, c)
+	})
+}
+
+// limit applies a rate-limit rule, recording a refusal.
+func (s *Server) limit(r *http.Request, c *reqCtx, rule, subject string) error {
+	if ok, wait := s.Limits.Allow(rule, subject); !ok {
+		s.Events.Record(r.Context(), secops.Event{Kind: secops.RateLimited, IP: c.ip, Route: r.URL.Path, Detail: rule})
+		return &rateLimitedError{wait: wait}
+	}
+	return nil
+}
