@@ -31,10 +31,13 @@ type Account struct {
 // NormalizeEmail trims, NFC-normalises and lowercases an address and checks
 // its form. The field name in errors is "email".
 func NormalizeEmail(s string) (string, error) {
+	// Check the bytes before transforming them: ToLower would silently
+	// turn invalid UTF-8 into U+FFFD.
+	if !utf8.ValidString(s) {
+		return "", validate.One("email", "invalid_utf8", nil)
+	}
 	s = strings.ToLower(norm.NFC.String(strings.TrimSpace(s)))
 	switch {
-	case !utf8.ValidString(s):
-		return "", validate.One("email", "invalid_utf8", nil)
 	case s == "":
 		return "", validate.One("email", "required", nil)
 	case len(s) > 254:
@@ -57,7 +60,7 @@ func (s *Service) checkPassword(field, pw, email string) error {
 	err := s.policy.Check(pw, context...)
 	var pe *password.PolicyError
 	if errors.As(err, &pe) {
-		return validate.One(field, "password_"+pe.Code, map[string]any{"min": s.policy.MinLength, "max": s.policy.MaxLength})
+		return validate.One(field, "password_"+pe.Code, map[string]any{"min": pe.Min, "max": pe.Max})
 	}
 	return err
 }
