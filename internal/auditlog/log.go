@@ -207,14 +207,18 @@ func (l *Log) Run(ctx context.Context) error {
 			l.db.ReleaseLease(context.WithoutCancel(ctx), leaseName, l.holder)
 		}
 	}()
-	for {
-		tick := false
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-l.wake:
-		case <-ticker.C:
-			tick = true
+	for first := true; ; first = false {
+		// The first pass runs at once, for entries left pending by a
+		// previous run.
+		tick := first
+		if !first {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-l.wake:
+			case <-ticker.C:
+				tick = true
+			}
 		}
 		if !holding && !tick {
 			// Another node sequences; it will find our entries on its

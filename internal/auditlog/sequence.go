@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -281,11 +282,23 @@ type querier interface {
 // readHashes reads stored hashes by index in one query and fails if any
 // is missing.
 func readHashes(ctx context.Context, q querier, indexes []int64) (map[int64]tlog.Hash, error) {
-	args := make([]any, len(indexes))
-	for i, x := range indexes {
-		args[i] = x
+	lo, hi := slices.Min(indexes), slices.Max(indexes)
+	var (
+		rows *sql.Rows
+		err  error
+	)
+	if hi-lo < 4*int64(len(indexes)) {
+		// A level-0 tile's hashes lie in a short range of stored indexes
+		// (interleaved with the higher levels); one range scan beats a
+		// long IN list.
+		rows, err = q.Query(ctx, "SELECT id, hash FROM auditlog_hashes WHERE id BETWEEN ? AND ?", lo, hi)
+	} else {
+		args := make([]any, len(indexes))
+		for i, x := range indexes {
+			args[i] = x
+		}
+		rows, err = q.Query(ctx, "SELECT id, hash FROM auditlog_hashes WHERE id IN ("+strings.TrimSuffix(strings.Repeat("?,", len(indexes)), ",")+")", args...)
 	}
-	rows, err := q.Query(ctx, "SELECT id, hash FROM auditlog_hashes WHERE id IN ("+strings.TrimSuffix(strings.Repeat("?,", len(indexes)), ",")+")", args...)
 	if err != nil {
 		return nil, fmt.Errorf("read hashes: %w", err)
 	}
