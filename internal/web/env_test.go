@@ -34,6 +34,11 @@ import (
 // testPassword passes the password policy.
 const testPassword = "correct horse battery staple"
 
+// testHasherParams are cheap Argon2id parameters that keep the suite fast;
+// the production parameters are tested in package password and used by the
+// sign-in benchmark.
+var testHasherParams = password.Params{Memory: 1024, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
+
 type testEnv struct {
 	t      testing.TB
 	db     *store.DB
@@ -78,9 +83,7 @@ func newTestEnv(t testing.TB, db *store.DB, limits map[string]secops.Limit) *tes
 	e := &testEnv{t: t, db: db, now: time.Now(), logBuf: &syncBuffer{}}
 	logger := slog.New(slog.NewTextHandler(e.logBuf, nil))
 	e.log = auditlog.New(db, ks.LogSigner, ks.LogVerifier, auditlog.Options{Holder: "test", Logger: logger})
-	// Cheap Argon2id parameters keep the suite fast; the production
-	// parameters are tested in package password.
-	hasher := password.NewHasher(password.Params{Memory: 1024, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 4)
+	hasher := password.NewHasher(testHasherParams, 0)
 	e.srv = httptest.NewUnstartedServer(nil)
 	e.srv.StartTLS()
 	t.Cleanup(e.srv.Close)
