@@ -77,7 +77,7 @@ func (s *Service) Register(ctx context.Context, email, pw string, lang i18n.Lang
 	if err := s.checkPassword("password", pw, email); err != nil {
 		return err
 	}
-	hash, err := s.hasher.Hash(ctx, pw)
+	hash, err := s.hashPassword(ctx, pw)
 	if err != nil {
 		return err
 	}
@@ -116,7 +116,7 @@ func (s *Service) CreateAccount(ctx context.Context, email, pw string, roles []R
 	if err := s.checkPassword("password", pw, email); err != nil {
 		return 0, err
 	}
-	hash, err := s.hasher.Hash(ctx, pw)
+	hash, err := s.hashPassword(ctx, pw)
 	if err != nil {
 		return 0, err
 	}

@@ -115,6 +115,29 @@ func New(db *store.DB, log *auditlog.Log, pseud auditlog.Pseudonymizer, hasher *
 	return &Service{db: db, log: log, pseud: pseud, hasher: hasher, policy: password.DefaultPolicy(), seal: aead, cfg: cfg, now: time.Now}, nil
 }
 
+// HashWait bounds how long a request waits for a free password-hashing
+// slot before it is answered "busy" (503 with Retry-After): under a flood of
+// sign-ins, requests fail fast instead of queueing without limit.
+const HashWait = 5 * time.Second
+
+func (s *Service) hashPassword(ctx context.Context, pw string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, HashWait)
+	defer cancel()
+	return s.hasher.Hash(ctx, pw)
+}
+
+func (s *Service) verifyPassword(ctx context.Context, pw, hash string) (ok, rehash bool, err error) {
+	ctx, cancel := context.WithTimeout(ctx, HashWait)
+	defer cancel()
+	return s.hasher.Verify(ctx, pw, hash)
+}
+
+func (s *Service) verifyDummy(ctx context.Context, pw string) error {
+	ctx, cancel := context.WithTimeout(ctx, HashWait)
+	defer cancel()
+	return s.hasher.VerifyDummy(ctx, pw)
+}
+
 // SetClock replaces the clock, for tests of timeouts.
 func (s *Service) SetClock(now func() time.Time) { s.now = now }
 

@@ -18,7 +18,7 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, newPassword 
 	if err := s.checkPassword("new_password", newPassword, p.Email); err != nil {
 		return err
 	}
-	hash, err := s.hasher.Hash(ctx, newPassword)
+	hash, err := s.hashPassword(ctx, newPassword)
 	if err != nil {
 		return err
 	}
@@ -77,7 +77,7 @@ func (s *Service) ResetPassword(ctx context.Context, token, newPassword string) 
 		// password leaves the link usable.
 		return s.checkPassword("new_password", newPassword, "")
 	}
-	hash, err := s.hasher.Hash(ctx, newPassword)
+	hash, err := s.hashPassword(ctx, newPassword)
 	if err != nil {
 		return err
 	}

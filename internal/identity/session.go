@@ -92,7 +92,7 @@ type SignInResult struct {
 func (s *Service) SignIn(ctx context.Context, email, pw string, kind SessionKind, meta ClientMeta) (*SignInResult, int64, error) {
 	norm, err := NormalizeEmail(email)
 	if err != nil {
-		s.hasher.VerifyDummy(ctx, pw)
+		s.verifyDummy(ctx, pw)
 		return nil, 0, ErrBadCredentials
 	}
 	var (
@@ -105,7 +105,7 @@ func (s *Service) SignIn(ctx context.Context, email, pw string, kind SessionKind
 		COALESCE((SELECT enabled FROM totp_credentials t WHERE t.account_id = a.id), FALSE)
 		FROM accounts a WHERE a.email = ?`, norm).Scan(&id, &hash, &verified, &mfa)
 	if errors.Is(err, store.ErrNotFound) {
-		if err := s.hasher.VerifyDummy(ctx, pw); err != nil {
+		if err := s.verifyDummy(ctx, pw); err != nil {
 			return nil, 0, err
 		}
 		return nil, 0, ErrBadCredentials
@@ -113,7 +113,7 @@ func (s *Service) SignIn(ctx context.Context, email, pw string, kind SessionKind
 	if err != nil {
 		return nil, 0, err
 	}
-	ok, rehash, err := s.hasher.Verify(ctx, pw, hash)
+	ok, rehash, err := s.verifyPassword(ctx, pw, hash)
 	if err != nil {
 		return nil, id, err
 	}
@@ -126,7 +126,7 @@ func (s *Service) SignIn(ctx context.Context, email, pw string, kind SessionKind
 	var res *SignInResult
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
 		if rehash {
-			newHash, err := s.hasher.Hash(ctx, pw)
+			newHash, err := s.hashPassword(ctx, pw)
 			if err != nil {
 				return err
 			}
@@ -364,7 +364,7 @@ func (s *Service) Reauthenticate(ctx context.Context, p *Principal, pw, code str
 	if err := s.db.QueryRow(ctx, "SELECT password_hash FROM accounts WHERE id = ?", p.AccountID).Scan(&hash); err != nil {
 		return err
 	}
-	ok, _, err := s.hasher.Verify(ctx, pw, hash)
+	ok, _, err := s.verifyPassword(ctx, pw, hash)
 	if err != nil {
 		return err
 	}
