@@ -1,8 +1,10 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"time"
 
@@ -38,6 +40,27 @@ type (
 		NewPassword string `json:"new_password"`
 	}
 )
+
+// emptyBody is the body of endpoints that take none.
+type emptyBody struct{}
+
+// decodeNoBody accepts an empty body or an empty JSON object for endpoints
+// that take no input, and refuses anything else as [decodeJSON] would, so
+// a client that sends fields it believes are read learns that they are not.
+func decodeNoBody(r *http.Request) error {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return mbe
+		}
+		return &decodeError{http.StatusBadRequest, "the request body could not be read"}
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil
+	}
+	return decodeJSONBytes(body, &emptyBody{})
+}
 
 // apiLang is the language for messages the API queues (emails).
 func apiLang(r *http.Request) i18n.Lang { return i18n.Negotiate("", r.Header.Get("Accept-Language")) }
@@ -139,6 +162,14 @@ func (s *Server) apiReset(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 		s.fail(w, r, c, err)
 		return
 	}
+	// Each attempt costs a password hash before the token is looked up, so
+	// it is limited like the other uses of emailed tokens: unlimited, a
+	// stream of forged tokens would fill the bounded hashing queue and make
+	// everyone's sign-in answer busy.
+	if err := s.limit(r, c, secops.EmailVerifyPerIP, c.ip); err != nil {
+		s.fail(w, r, c, err)
+		return
+	}
 	if err := s.id.ResetPassword(r.Context(), b.Token, b.NewPassword); err != nil {
 		if errors.Is(err, identity.ErrTokenInvalid) {
 			s.Events.Record(r.Context(), secops.Event{Kind: secops.TokenInvalid, IP: c.ip, Route: r.URL.Path})
@@ -207,6 +238,10 @@ func (s *Server) apiChangePassword(w http.ResponseWriter, r *http.Request, c *re
 }
 
 func (s *Server) apiMFABegin(w http.ResponseWriter, r *http.Request, c *reqCtx) {
+	if err := decodeNoBody(r); err != nil {
+		s.fail(w, r, c, err)
+		return
+	}
 	e, err := s.id.BeginTOTP(r.Context(), c.principal)
 	if err != nil {
 		s.fail(w, r, c, err)
@@ -237,6 +272,10 @@ func (s *Server) apiMFAConfirm(w http.ResponseWriter, r *http.Request, c *reqCtx
 }
 
 func (s *Server) apiMFADisable(w http.ResponseWriter, r *http.Request, c *reqCtx) {
+	if err := decodeNoBody(r); err != nil {
+		s.fail(w, r, c, err)
+		return
+	}
 	if err := s.id.DisableTOTP(r.Context(), c.principal); err != nil {
 		s.fail(w, r, c, err)
 		return
@@ -245,6 +284,10 @@ func (s *Server) apiMFADisable(w http.ResponseWriter, r *http.Request, c *reqCtx
 }
 
 func (s *Server) apiMFARecoveryCodes(w http.ResponseWriter, r *http.Request, c *reqCtx) {
+	if err := decodeNoBody(r); err != nil {
+		s.fail(w, r, c, err)
+		return
+	}
 	codes, err := s.id.RegenerateRecoveryCodes(r.Context(), c.principal)
 	if err != nil {
 		s.fail(w, r, c, err)
@@ -279,6 +322,10 @@ func (s *Server) apiSessions(w http.ResponseWriter, r *http.Request, c *reqCtx) 
 }
 
 func (s *Server) apiSignOut(w http.ResponseWriter, r *http.Request, c *reqCtx) {
+	if err := decodeNoBody(r); err != nil {
+		s.fail(w, r, c, err)
+		return
+	}
 	if err := s.id.SignOut(r.Context(), c.token); err != nil {
 		s.fail(w, r, c, err)
 		return
@@ -287,6 +334,10 @@ func (s *Server) apiSignOut(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 }
 
 func (s *Server) apiRevokeSession(w http.ResponseWriter, r *http.Request, c *reqCtx) {
+	if err := decodeNoBody(r); err != nil {
+		s.fail(w, r, c, err)
+		return
+	}
 	if err := s.id.RevokeSession(r.Context(), c.principal, r.PathValue("id")); err != nil {
 		s.fail(w, r, c, err)
 		return
@@ -295,7 +346,7 @@ func (s *Server) apiRevokeSession(w http.ResponseWriter, r *http.Request, c *req
 }
 
 func (s *Server) apiFindAccounts(w http.ResponseWriter, r *http.Request, c *reqCtx) {
-	list, err := s.id.FindAccounts(r.Context(), c.principal, r.URL.Query().Get("email"))
+	list, err := s.id.FindAccounts(r.Context(), c.principal, r.URL.Query().Get("q"))
 	if err != nil {
 		s.fail(w, r, c, err)
 		return
@@ -331,6 +382,10 @@ func (s *Server) apiRevokeRole(w http.ResponseWriter, r *http.Request, c *reqCtx
 
 func (s *Server) apiRoleChange(w http.ResponseWriter, r *http.Request, c *reqCtx,
 	change func(ctx context.Context, p *identity.Principal, id int64, role identity.Role) error) {
+	if err := decodeNoBody(r); err != nil {
+		s.fail(w, r, c, err)
+		return
+	}
 	id, err := pathID(r)
 	if err != nil {
 		s.fail(w, r, c, err)
