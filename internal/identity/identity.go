@@ -24,6 +24,7 @@ import (
 	"context"
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -35,6 +36,7 @@ import (
 
 	"github.com/veche/veche/internal/auditlog"
 	"github.com/veche/veche/internal/identity/password"
+	"github.com/veche/veche/internal/identity/totp"
 	"github.com/veche/veche/internal/store"
 )
 
@@ -94,8 +96,12 @@ type Service struct {
 	hasher *password.Hasher
 	policy password.Policy
 	seal   cipher.AEAD
-	cfg    Config
-	now    func() time.Time
+	// recoveryKey keys the stored hashes of recovery codes, so that a
+	// leaked database alone does not allow an offline search of the
+	// 50-bit codes.
+	recoveryKey []byte
+	cfg         Config
+	now         func() time.Time
 	// MailQueued, if set, is called after a transaction that queued mail
 	// commits, to wake the mail dispatcher.
 	MailQueued func()
@@ -112,7 +118,10 @@ func New(db *store.DB, log *auditlog.Log, pseud auditlog.Pseudonymizer, hasher *
 		return nil, err
 	}
 	cfg.defaults()
-	return &Service{db: db, log: log, pseud: pseud, hasher: hasher, policy: password.DefaultPolicy(), seal: aead, cfg: cfg, now: time.Now}, nil
+	rk := hmac.New(sha256.New, sealKey)
+	rk.Write([]byte("veche recovery code key v1"))
+	return &Service{db: db, log: log, pseud: pseud, hasher: hasher, policy: password.DefaultPolicy(), seal: aead,
+		recoveryKey: rk.Sum(nil), cfg: cfg, now: time.Now}, nil
 }
 
 // HashWait bounds how long a request waits for a free password-hashing
@@ -193,6 +202,14 @@ func (s *Service) openSecret(accountID int64, sealed []byte) (string, error) {
 		return "", errors.New("identity: sealed MFA secret does not open with this instance's key")
 	}
 	return string(pt), nil
+}
+
+// recoveryHash is the stored form of a recovery code: HMAC-SHA256 under
+// the instance's recovery key of the normalised code.
+func (s *Service) recoveryHash(code string) string {
+	m := hmac.New(sha256.New, s.recoveryKey)
+	m.Write([]byte(totp.NormalizeRecoveryCode(code)))
+	return hex.EncodeToString(m.Sum(nil))
 }
 
 // sealAD binds a sealed secret to its account, so ciphertexts cannot be

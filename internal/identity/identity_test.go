@@ -16,6 +16,7 @@ import (
 	"github.com/veche/veche/internal/i18n"
 	"github.com/veche/veche/internal/identity"
 	"github.com/veche/veche/internal/identity/password"
+	"github.com/veche/veche/internal/identity/totp"
 	"github.com/veche/veche/internal/keys"
 	"github.com/veche/veche/internal/mail"
 	"github.com/veche/veche/internal/store"
@@ -548,3 +549,33 @@ func TestTOTPSecretIsSealedAtRest(t *testing.T) {
 }
 
 func ptr(s string) *string { return &s }
+
+func TestRecoveryCodesAreStoredUnderAKeyedHash(t *testing.T) {
+	db := storetest.SQLite(t)
+	f := newFixture(t, db)
+	ctx := context.Background()
+	f.svc.CreateAccount(ctx, "a@example.org", pw, nil)
+	tok := f.signIn("a@example.org", "")
+	p := f.principal(&tok)
+	e, _ := f.svc.BeginTOTP(ctx, p)
+	codes, err := f.svc.ConfirmTOTP(ctx, p, f.code(e.Secret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := db.Query(ctx, "SELECT code_hash FROM recovery_codes")
+	defer rows.Close()
+	stored := map[string]bool{}
+	for rows.Next() {
+		var h string
+		rows.Scan(&h)
+		stored[h] = true
+	}
+	for _, c := range codes {
+		if stored[totp.HashRecoveryCode(c)] {
+			t.Fatal("a recovery code is stored as its plain SHA-256, which a leaked database lets anyone search offline")
+		}
+	}
+	if len(stored) != identity.RecoveryCodeCount {
+		t.Fatalf("%d hashes stored", len(stored))
+	}
+}

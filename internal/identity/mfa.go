@@ -104,15 +104,15 @@ func (s *Service) ConfirmTOTP(ctx context.Context, p *Principal, code string) ([
 }
 
 func (s *Service) replaceRecoveryCodes(ctx context.Context, tx *store.Tx, accountID int64) ([]string, error) {
-	codes, hashes, err := totp.NewRecoveryCodes(RecoveryCodeCount)
+	codes, _, err := totp.NewRecoveryCodes(RecoveryCodeCount)
 	if err != nil {
 		return nil, err
 	}
 	if _, err := tx.Exec(ctx, "DELETE FROM recovery_codes WHERE account_id = ?", accountID); err != nil {
 		return nil, err
 	}
-	for _, h := range hashes {
-		if _, err := tx.Exec(ctx, "INSERT INTO recovery_codes (account_id, code_hash) VALUES (?, ?)", accountID, h); err != nil {
+	for _, c := range codes {
+		if _, err := tx.Exec(ctx, "INSERT INTO recovery_codes (account_id, code_hash) VALUES (?, ?)", accountID, s.recoveryHash(c)); err != nil {
 			return nil, err
 		}
 	}
@@ -208,7 +208,7 @@ func (s *Service) checkSecondFactor(ctx context.Context, tx *store.Tx, accountID
 		return nil
 	}
 	res, err := tx.Exec(ctx, "UPDATE recovery_codes SET used_at = ? WHERE account_id = ? AND code_hash = ? AND used_at IS NULL",
-		store.Micros(s.now()), accountID, totp.HashRecoveryCode(code))
+		store.Micros(s.now()), accountID, s.recoveryHash(code))
 	if err != nil {
 		return err
 	}
