@@ -1,0 +1,575 @@
+package web
+
+// Tests of the JSON API under /api/v1 as a program uses it: real HTTP to
+// the TLS test server, on SQLite and PostgreSQL. docs/api.md describes
+// what is tested here.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/veche/veche/internal/identity"
+	"github.com/veche/veche/internal/secops"
+	"github.com/veche/veche/internal/store"
+	"github.com/veche/veche/internal/store/storetest"
+)
+
+// apiAnswer is one decoded API response.
+type apiAnswer struct {
+	status int
+	header http.Header
+	raw    []byte
+	body   map[string]any
+}
+
+// errCode, errMessage and errFields read the error object of an answer.
+func (r apiAnswer) errCode() string { return errorCode(r.body) }
+
+func (r apiAnswer) errMessage() string {
+	if e, ok := r.body["error"].(map[string]any); ok {
+		s, _ := e["message"].(string)
+		return s
+	}
+	return ""
+}
+
+// errField returns the code of the first field problem reported for field.
+func (r apiAnswer) errField(field string) string {
+	e, _ := r.body["error"].(map[string]any)
+	fields, _ := e["fields"].([]any)
+	for _, f := range fields {
+		if m, ok := f.(map[string]any); ok && m["field"] == field {
+			return fmt.Sprint(m["code"])
+		}
+	}
+	return ""
+}
+
+func (r apiAnswer) String() string { return fmt.Sprintf("%d %s", r.status, bytes.TrimSpace(r.raw)) }
+
+// apiCaller is an API client with a cookie-less HTTP client of its own
+// (the TLS server's shared client may carry a browser's cookie jar).
+type apiCaller struct {
+	e     *testEnv
+	c     *http.Client
+	token string
+}
+
+func (e *testEnv) apiCaller() *apiCaller {
+	c := *e.srv.Client()
+	c.Jar = nil
+	return &apiCaller{e: e, c: &c}
+}
+
+// send makes one request. body is nil (no body), a string or []byte sent
+// as it is, or a value encoded as JSON. contentType "" sends none. Every
+// answer must be JSON (or empty for 204) and never a server error.
+func (a *apiCaller) send(method, path, contentType string, body any) apiAnswer {
+	a.e.t.Helper()
+	var r io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		r = strings.NewReader(b)
+	case []byte:
+		r = bytes.NewReader(b)
+	default:
+		j, err := json.Marshal(b)
+		if err != nil {
+			a.e.t.Fatal(err)
+		}
+		r = bytes.NewReader(j)
+	}
+	req, err := http.NewRequest(method, a.e.srv.URL+path, r)
+	if err != nil {
+		a.e.t.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	if a.token != "" {
+		req.Header.Set("Authorization", "Bearer "+a.token)
+	}
+	resp, err := a.c.Do(req)
+	if err != nil {
+		a.e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out := apiAnswer{status: resp.StatusCode, header: resp.Header}
+	out.raw, _ = io.ReadAll(resp.Body)
+	if resp.StatusCode >= 500 {
+		a.e.t.Errorf("%s %s: server error %s", method, path, out)
+	}
+	if len(out.raw) > 0 {
+		if ct := resp.Header.Get("Content-Type"); ct != "application/json; charset=utf-8" {
+			a.e.t.Errorf("%s %s: Content-Type %q", method, path, ct)
+		}
+		if err := json.Unmarshal(out.raw, &out.body); err != nil {
+			a.e.t.Errorf("%s %s: answer is not a JSON object: %s", method, path, out)
+		}
+	} else if resp.StatusCode != http.StatusNoContent {
+		a.e.t.Errorf("%s %s: %d with an empty body", method, path, resp.StatusCode)
+	}
+	if out.status >= 400 && (out.errCode() == "" || out.errMessage() == "") {
+		a.e.t.Errorf("%s %s: error answer without code and message: %s", method, path, out)
+	}
+	return out
+}
+
+// call sends body as JSON (when not nil) with the right content type.
+func (a *apiCaller) call(method, path string, body any) apiAnswer {
+	a.e.t.Helper()
+	ct := ""
+	if body != nil {
+		ct = "application/json"
+	}
+	return a.send(method, path, ct, body)
+}
+
+// signIn signs in with password (and a fresh TOTP code when secret is
+// set) and keeps the session token.
+func (a *apiCaller) signIn(email, password, secret string) {
+	a.e.t.Helper()
+	r := a.call("POST", "/api/v1/sessions", map[string]string{"email": email, "password": password})
+	if r.status != http.StatusCreated {
+		a.e.t.Fatalf("sign in %s: %s", email, r)
+	}
+	a.token = r.body["token"].(string)
+	if r.body["mfa_required"] == true {
+		if secret == "" {
+			a.e.t.Fatalf("sign in %s: a code is needed and the test has no secret", email)
+		}
+		a.e.advance(30 * time.Second) // codes are single-use: take a fresh step
+		r = a.call("POST", "/api/v1/sessions/mfa", map[string]string{"code": a.e.totpCode(secret)})
+		if r.status != http.StatusCreated {
+			a.e.t.Fatalf("MFA step %s: %s", email, r)
+		}
+		a.token = r.body["token"].(string)
+	}
+}
+
+// enrolTOTP turns on TOTP for the signed-in caller and returns the secret
+// and the recovery codes. The session then counts as having passed MFA.
+func (a *apiCaller) enrolTOTP() (secret string, recovery []string) {
+	a.e.t.Helper()
+	r := a.call("POST", "/api/v1/account/mfa/totp", nil)
+	if r.status != http.StatusCreated {
+		a.e.t.Fatalf("begin TOTP: %s", r)
+	}
+	secret = r.body["secret"].(string)
+	r = a.call("POST", "/api/v1/account/mfa/totp/confirm", map[string]string{"code": a.e.totpCode(secret)})
+	if r.status != http.StatusOK {
+		a.e.t.Fatalf("confirm TOTP: %s", r)
+	}
+	return secret, jsonStrings(r.body["recovery_codes"])
+}
+
+// staffAPI creates a verified account holding roles, signs it in over the
+// API and enrols TOTP, so that its staff permissions are in force.
+func (e *testEnv) staffAPI(email string, roles ...identity.Role) (a *apiCaller, id int64, secret string) {
+	e.t.Helper()
+	id = e.createUser(email, roles...)
+	a = e.apiCaller()
+	a.signIn(email, testPassword, "")
+	secret, _ = a.enrolTOTP()
+	return a, id, secret
+}
+
+// emailedToken returns the token parameter of the newest link to addr
+// whose path contains part.
+func (e *testEnv) emailedToken(addr, part string) string {
+	e.t.Helper()
+	u, err := url.Parse(e.lastLink(addr, part))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return u.Query().Get("token")
+}
+
+func jsonStrings(v any) []string {
+	list, _ := v.([]any)
+	out := make([]string, 0, len(list))
+	for _, x := range list {
+		out = append(out, fmt.Sprint(x))
+	}
+	return out
+}
+
+// storedRows counts the rows of every table a refused request must leave
+// alone (security events excepted: refusals are recorded there).
+func storedRows(t testing.TB, db *store.DB) map[string]int {
+	t.Helper()
+	out := map[string]int{}
+	for _, table := range []string{"accounts", "sessions", "account_roles", "email_tokens", "totp_credentials",
+		"recovery_codes", "mail_outbox", "auditlog_pending", "auditlog_entries"} {
+		var n int
+		if err := db.QueryRow(context.Background(), "SELECT COUNT(*) FROM "+table).Scan(&n); err != nil {
+			t.Fatalf("count %s: %v", table, err)
+		}
+		out[table] = n
+	}
+	return out
+}
+
+func securityEventsOf(t testing.TB, db *store.DB, kind secops.EventKind) int {
+	t.Helper()
+	var n int
+	if err := db.QueryRow(context.Background(), "SELECT COUNT(*) FROM security_events WHERE kind = ?", string(kind)).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// apiStep is one request of a scripted API conversation.
+type apiStep struct {
+	name   string
+	before func() // runs first, e.g. to move the clock
+	as     *apiCaller
+	method string
+	path   string
+	pathf  func() string // instead of path, for a path known only when the step runs
+	body   any           // a request body, or func() any for one known only when the step runs
+	status int
+	code   string // the expected error code, for errors
+	field  string // the field expected in an invalid_input answer
+	check  func(t *testing.T, r apiAnswer)
+}
+
+// runAPISteps runs steps in order and stops at the first that fails,
+// since later steps build on earlier ones.
+func runAPISteps(t *testing.T, steps []apiStep) {
+	t.Helper()
+	for i, s := range steps {
+		if s.before != nil {
+			s.before()
+		}
+		body := s.body
+		if f, ok := body.(func() any); ok {
+			body = f()
+		}
+		path := s.path
+		if s.pathf != nil {
+			path = s.pathf()
+		}
+		r := s.as.call(s.method, path, body)
+		ok := r.status == s.status && (s.code == "" || r.errCode() == s.code) && (s.field == "" || r.errField(s.field) != "")
+		if !ok {
+			t.Fatalf("step %d %q: %s %s = %s; want %d %s %s", i+1, s.name, s.method, path, r, s.status, s.code, s.field)
+		}
+		if s.check != nil {
+			s.check(t, r)
+		}
+	}
+}
+
+// keepToken stores the token of a sign-in answer in x.
+func keepToken(x *apiCaller) func(*testing.T, apiAnswer) {
+	return func(t *testing.T, r apiAnswer) {
+		tok, _ := r.body["token"].(string)
+		if len(tok) != 43 {
+			t.Fatalf("token %q is not 256 bits in base64url: %s", tok, r)
+		}
+		x.token = tok
+	}
+}
+
+// wrongCode returns a six-digit code that differs from code.
+func wrongCode(code string) string {
+	if code == "000000" {
+		return "111111"
+	}
+	return "000000"
+}
+
+func accountOf(r apiAnswer) map[string]any { m, _ := r.body["account"].(map[string]any); return m }
+func sessionOf(r apiAnswer) map[string]any { m, _ := r.body["session"].(map[string]any); return m }
+
+// TestAPIAccountLifecycle walks what a program does for a person, end to
+// end: register (an already registered address gets the same answer),
+// verify with the emailed token, sign in, read the account, turn on TOTP,
+// sign out, sign in again with the second factor (a wrong code and a
+// replayed one refused, a recovery code accepted once), list and revoke
+// sessions, re-authenticate and change the password, replace recovery codes
+// and turn TOTP off again.
+func TestAPIAccountLifecycle(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newTestEnv(t, db, nil)
+		const email = "ala@example.org"
+		const newPassword = "a new and rather long pass phrase"
+		a, b, c := e.apiCaller(), e.apiCaller(), e.apiCaller() // one person's three devices
+		var (
+			firstRegistration []byte
+			secret            string
+			recovery          []string
+			newRecovery       []string
+			acceptedCode      string
+			otherSession      string
+			failures          = map[secops.EventKind]int{}
+		)
+		credentials := map[string]string{"email": email, "password": testPassword}
+		newCredentials := map[string]string{"email": email, "password": newPassword}
+		countEvents := func() {
+			for _, k := range []secops.EventKind{secops.MFAFailed, secops.ReauthFailed, secops.SignInFailed} {
+				failures[k] = securityEventsOf(t, db, k)
+			}
+		}
+		oneMore := func(kind secops.EventKind) func(*testing.T, apiAnswer) {
+			return func(t *testing.T, r apiAnswer) {
+				if n := securityEventsOf(t, db, kind); n != failures[kind]+1 {
+					t.Fatalf("%d %s security events, want %d", n, kind, failures[kind]+1)
+				}
+				failures[kind]++
+			}
+		}
+		freshCode := func() any {
+			e.advance(30 * time.Second)
+			return map[string]string{"code": e.totpCode(secret)}
+		}
+		runAPISteps(t, []apiStep{
+			{name: "register", as: a, method: "POST", path: "/api/v1/accounts", body: map[string]string{"email": " Ala@Example.ORG ", "password": testPassword},
+				status: 202, check: func(t *testing.T, r apiAnswer) {
+					firstRegistration = r.raw
+					if r.body["status"] != "verification_sent" {
+						t.Fatalf("register: %s", r)
+					}
+				}},
+			{name: "register the same address again", as: b, method: "POST", path: "/api/v1/accounts", body: credentials,
+				status: 202, check: func(t *testing.T, r apiAnswer) {
+					if !bytes.Equal(r.raw, firstRegistration) {
+						t.Fatalf("a second registration answers %s, the first %s: the difference tells that the address is taken", r.raw, firstRegistration)
+					}
+					if n := len(e.mails(email)); n != 2 {
+						t.Fatalf("%d messages to %s, want a verification link and an already-registered notice", n, email)
+					}
+					e.lastLink(email, "/password/forgot") // the notice offers a reset
+				}},
+			{name: "sign in before verifying", as: a, method: "POST", path: "/api/v1/sessions", body: credentials, status: 403, code: "email_not_verified"},
+			{name: "verify", as: a, method: "POST", path: "/api/v1/accounts/verify",
+				body: func() any { return map[string]string{"token": e.emailedToken(email, "/verify-email")} }, status: 200,
+				check: func(t *testing.T, r apiAnswer) {
+					if r.body["status"] != "verified" {
+						t.Fatalf("verify: %s", r)
+					}
+				}},
+			{name: "verify again with the same token", as: a, method: "POST", path: "/api/v1/accounts/verify",
+				body: func() any { return map[string]string{"token": e.emailedToken(email, "/verify-email")} }, status: 400, code: "token_invalid"},
+			{name: "wrong password", before: countEvents, as: a, method: "POST", path: "/api/v1/sessions", body: map[string]string{"email": email, "password": "not the password at all"},
+				status: 401, code: "bad_credentials", check: oneMore(secops.SignInFailed)},
+			{name: "sign in", as: a, method: "POST", path: "/api/v1/sessions", body: credentials, status: 201,
+				check: func(t *testing.T, r apiAnswer) {
+					keepToken(a)(t, r)
+					exp, err := time.Parse(time.RFC3339Nano, fmt.Sprint(r.body["expires_at"]))
+					if r.body["mfa_required"] != false || err != nil || exp.Sub(e.clock()) != 12*time.Hour {
+						t.Fatalf("sign-in answer %s: want mfa_required false and expiry in 12 h", r)
+					}
+				}},
+			{name: "own account", as: a, method: "GET", path: "/api/v1/account", status: 200,
+				check: func(t *testing.T, r apiAnswer) {
+					acct, sess := accountOf(r), sessionOf(r)
+					if acct["email"] != email || acct["email_verified"] != true || acct["mfa_enabled"] != false ||
+						!slices.Equal(jsonStrings(acct["roles"]), []string{"citizen"}) ||
+						!slices.Equal(jsonStrings(r.body["permissions"]), []string{"account.self"}) ||
+						sess["mfa_verified"] != false || sess["recently_authenticated"] != true {
+						t.Fatalf("account: %s", r)
+					}
+				}},
+			{name: "confirm TOTP before beginning", as: a, method: "POST", path: "/api/v1/account/mfa/totp/confirm",
+				body: map[string]string{"code": "123456"}, status: 409, code: "mfa_not_enrolled"},
+			{name: "switch TOTP off when it is not on", as: a, method: "DELETE", path: "/api/v1/account/mfa/totp", status: 409, code: "mfa_not_enrolled"},
+			{name: "begin TOTP", as: a, method: "POST", path: "/api/v1/account/mfa/totp", status: 201,
+				check: func(t *testing.T, r apiAnswer) {
+					secret, _ = r.body["secret"].(string)
+					uri, _ := r.body["uri"].(string)
+					if len(secret) != 32 || !strings.HasPrefix(uri, "otpauth://totp/veche:ala@example.org?secret="+secret+"&issuer=veche") {
+						t.Fatalf("begin TOTP: %s", r)
+					}
+				}},
+			{name: "confirm TOTP with a wrong code", as: a, method: "POST", path: "/api/v1/account/mfa/totp/confirm",
+				body: func() any { return map[string]string{"code": wrongCode(e.totpCode(secret))} }, status: 401, code: "invalid_code",
+				check: oneMore(secops.MFAFailed)},
+			{name: "confirm TOTP", as: a, method: "POST", path: "/api/v1/account/mfa/totp/confirm",
+				body: func() any { return map[string]string{"code": e.totpCode(secret)} }, status: 200,
+				check: func(t *testing.T, r apiAnswer) {
+					recovery = jsonStrings(r.body["recovery_codes"])
+					if r.body["status"] != "mfa_enabled" || len(recovery) != 10 || len(slices.Compact(slices.Sorted(slices.Values(recovery)))) != 10 {
+						t.Fatalf("confirm TOTP: %s; want 10 distinct recovery codes", r)
+					}
+				}},
+			{name: "the enrolling session passed MFA", as: a, method: "GET", path: "/api/v1/account", status: 200,
+				check: func(t *testing.T, r apiAnswer) {
+					if accountOf(r)["mfa_enabled"] != true || sessionOf(r)["mfa_verified"] != true {
+						t.Fatalf("account after enrolment: %s", r)
+					}
+				}},
+			{name: "begin TOTP when it is on", as: a, method: "POST", path: "/api/v1/account/mfa/totp", status: 409, code: "mfa_already_enabled"},
+			{name: "sign out", as: a, method: "DELETE", path: "/api/v1/sessions/current", status: 204},
+			{name: "the signed-out token is refused", as: a, method: "GET", path: "/api/v1/account", status: 401, code: "signin_required"},
+
+			{name: "sign in with TOTP on", as: a, method: "POST", path: "/api/v1/sessions", body: credentials, status: 201,
+				check: func(t *testing.T, r apiAnswer) {
+					keepToken(a)(t, r)
+					exp, _ := time.Parse(time.RFC3339Nano, fmt.Sprint(r.body["expires_at"]))
+					if r.body["mfa_required"] != true || exp.Sub(e.clock()) != 5*time.Minute {
+						t.Fatalf("sign-in with TOTP on: %s; want mfa_required and a 5-minute pending token", r)
+					}
+				}},
+			{name: "the pending token is not a session", as: a, method: "GET", path: "/api/v1/account", status: 401, code: "signin_required"},
+			{name: "MFA step with a wrong code", as: a, method: "POST", path: "/api/v1/sessions/mfa",
+				body: func() any {
+					e.advance(30 * time.Second)
+					return map[string]string{"code": wrongCode(e.totpCode(secret))}
+				},
+				status: 401, code: "invalid_code", check: func(t *testing.T, r apiAnswer) {
+					oneMore(secops.MFAFailed)(t, r)
+					if !strings.Contains(e.logBuf.String(), "msg=auth_failure kind=mfa_failed ip=127.0.0.1") {
+						t.Fatal("no auth_failure log line for the wrong code")
+					}
+				}},
+			{name: "MFA step", as: a, method: "POST", path: "/api/v1/sessions/mfa",
+				body: func() any { acceptedCode = e.totpCode(secret); return map[string]string{"code": acceptedCode} }, status: 201,
+				check: func(t *testing.T, r apiAnswer) {
+					pending := a.token
+					keepToken(a)(t, r)
+					if a.token == pending || r.body["mfa_required"] != false {
+						t.Fatalf("MFA step: %s", r)
+					}
+					b.token = pending
+				}},
+			{name: "the pending token is used up", as: b, method: "POST", path: "/api/v1/sessions/mfa",
+				body: func() any { return map[string]string{"code": acceptedCode} }, status: 401, code: "session_invalid"},
+			{name: "signed in with MFA", as: a, method: "GET", path: "/api/v1/account", status: 200,
+				check: func(t *testing.T, r apiAnswer) {
+					if sessionOf(r)["mfa_verified"] != true {
+						t.Fatalf("account after the MFA step: %s", r)
+					}
+				}},
+			{name: "second device signs in", as: b, method: "POST", path: "/api/v1/sessions", body: credentials, status: 201, check: keepToken(b)},
+			{name: "the same code again is refused", as: b, method: "POST", path: "/api/v1/sessions/mfa",
+				body: func() any { return map[string]string{"code": acceptedCode} }, status: 401, code: "invalid_code"},
+			{name: "a recovery code works", as: b, method: "POST", path: "/api/v1/sessions/mfa",
+				body: func() any { return map[string]string{"code": strings.ToUpper(recovery[0])} }, status: 201, check: keepToken(b)},
+			{name: "third device signs in", as: c, method: "POST", path: "/api/v1/sessions", body: credentials, status: 201, check: keepToken(c)},
+			{name: "a used recovery code is refused", as: c, method: "POST", path: "/api/v1/sessions/mfa",
+				body: func() any { return map[string]string{"code": recovery[0]} }, status: 401, code: "invalid_code"},
+			{name: "third device completes with a fresh code", as: c, method: "POST", path: "/api/v1/sessions/mfa", body: freshCode, status: 201, check: keepToken(c)},
+
+			{name: "list sessions", as: a, method: "GET", path: "/api/v1/sessions", status: 200,
+				check: func(t *testing.T, r apiAnswer) {
+					list, _ := r.body["sessions"].([]any)
+					current := 0
+					for _, x := range list {
+						s, _ := x.(map[string]any)
+						if s["kind"] != "api" || s["mfa_verified"] != true || s["ip"] != "127.0.0.1" {
+							t.Fatalf("session %v", s)
+						}
+						if s["current"] == true {
+							current++
+						} else {
+							otherSession = fmt.Sprint(s["id"]) // the oldest other one: b's
+						}
+					}
+					if len(list) != 3 || current != 1 || len(otherSession) != 24 {
+						t.Fatalf("sessions: %s; want three, one of them current", r)
+					}
+				}},
+			{name: "revoke another session", as: a, method: "DELETE", pathf: func() string { return "/api/v1/sessions/" + otherSession }, status: 204},
+			{name: "the revoked session's token is refused", as: b, method: "GET", path: "/api/v1/account", status: 401, code: "signin_required"},
+			{name: "revoke it again", as: a, method: "DELETE", pathf: func() string { return "/api/v1/sessions/" + otherSession }, status: 404, code: "not_found"},
+			{name: "revoke an unknown session", as: a, method: "DELETE", path: "/api/v1/sessions/000000000000000000000000", status: 404, code: "not_found"},
+			{name: "two sessions left", as: a, method: "GET", path: "/api/v1/sessions", status: 200,
+				check: func(t *testing.T, r apiAnswer) {
+					if list, _ := r.body["sessions"].([]any); len(list) != 2 {
+						t.Fatalf("sessions after revoking one: %s", r)
+					}
+				}},
+
+			{name: "11 minutes later the sign-in is no longer recent", before: func() { e.advance(11 * time.Minute) }, as: a, method: "GET", path: "/api/v1/account", status: 200,
+				check: func(t *testing.T, r apiAnswer) {
+					if sessionOf(r)["recently_authenticated"] != false {
+						t.Fatalf("11 minutes after sign-in: %s", r)
+					}
+				}},
+			{name: "change password needs re-authentication", as: a, method: "POST", path: "/api/v1/account/password",
+				body: map[string]string{"new_password": newPassword}, status: 403, code: "reauth_required"},
+			{name: "new recovery codes need re-authentication", as: a, method: "POST", path: "/api/v1/account/mfa/recovery-codes", status: 403, code: "reauth_required"},
+			{name: "switching TOTP off needs re-authentication", as: a, method: "DELETE", path: "/api/v1/account/mfa/totp", status: 403, code: "reauth_required"},
+			{name: "re-authenticate with a wrong password", as: a, method: "POST", path: "/api/v1/account/reauth",
+				body: func() any {
+					return map[string]string{"password": "not the password at all", "code": freshCode().(map[string]string)["code"]}
+				},
+				status: 401, code: "bad_credentials", check: oneMore(secops.ReauthFailed)},
+			{name: "re-authenticate without the code", as: a, method: "POST", path: "/api/v1/account/reauth",
+				body: map[string]string{"password": testPassword}, status: 401, code: "invalid_code", check: oneMore(secops.ReauthFailed)},
+			{name: "re-authenticate", as: a, method: "POST", path: "/api/v1/account/reauth",
+				body: func() any {
+					return map[string]string{"password": testPassword, "code": freshCode().(map[string]string)["code"]}
+				}, status: 200,
+				check: func(t *testing.T, r apiAnswer) {
+					if r.body["status"] != "reauthenticated" {
+						t.Fatalf("reauth: %s", r)
+					}
+				}},
+			{name: "recently authenticated again", as: a, method: "GET", path: "/api/v1/account", status: 200,
+				check: func(t *testing.T, r apiAnswer) {
+					if sessionOf(r)["recently_authenticated"] != true {
+						t.Fatalf("after reauth: %s", r)
+					}
+				}},
+			{name: "a weak new password", as: a, method: "POST", path: "/api/v1/account/password",
+				body: map[string]string{"new_password": "password"}, status: 422, code: "invalid_input", field: "new_password"},
+			{name: "change password", as: a, method: "POST", path: "/api/v1/account/password",
+				body: map[string]string{"new_password": newPassword}, status: 200,
+				check: func(t *testing.T, r apiAnswer) {
+					if r.body["status"] != "password_changed" {
+						t.Fatalf("change password: %s", r)
+					}
+				}},
+			{name: "the changing session goes on", as: a, method: "GET", path: "/api/v1/account", status: 200},
+			{name: "other sessions ended", as: c, method: "GET", path: "/api/v1/account", status: 401, code: "signin_required"},
+			{name: "the old password no longer signs in", as: c, method: "POST", path: "/api/v1/sessions", body: credentials,
+				status: 401, code: "bad_credentials"},
+			{name: "the new password signs in", as: c, method: "POST", path: "/api/v1/sessions", body: newCredentials, status: 201, check: keepToken(c)},
+			{name: "new recovery codes", as: a, method: "POST", path: "/api/v1/account/mfa/recovery-codes", status: 200,
+				check: func(t *testing.T, r apiAnswer) {
+					newRecovery = jsonStrings(r.body["recovery_codes"])
+					if len(newRecovery) != 10 || slices.ContainsFunc(newRecovery, func(s string) bool { return slices.Contains(recovery, s) }) {
+						t.Fatalf("new recovery codes: %s", r)
+					}
+				}},
+			{name: "an old recovery code stopped working", as: c, method: "POST", path: "/api/v1/sessions/mfa",
+				body: func() any { return map[string]string{"code": recovery[1]} }, status: 401, code: "invalid_code"},
+			{name: "a new recovery code works", as: c, method: "POST", path: "/api/v1/sessions/mfa",
+				body: func() any { return map[string]string{"code": newRecovery[0]} }, status: 201, check: keepToken(c)},
+			{name: "switch TOTP off", as: a, method: "DELETE", path: "/api/v1/account/mfa/totp", status: 200,
+				check: func(t *testing.T, r apiAnswer) {
+					if r.body["status"] != "mfa_disabled" {
+						t.Fatalf("switch TOTP off: %s", r)
+					}
+				}},
+			{name: "no session counts as MFA-verified any more", as: c, method: "GET", path: "/api/v1/account", status: 200,
+				check: func(t *testing.T, r apiAnswer) {
+					if accountOf(r)["mfa_enabled"] != false || sessionOf(r)["mfa_verified"] != false {
+						t.Fatalf("account after TOTP off: %s", r)
+					}
+				}},
+			{name: "sign-in needs no code", as: b, method: "POST", path: "/api/v1/sessions", body: newCredentials, status: 201,
+				check: func(t *testing.T, r apiAnswer) {
+					if r.body["mfa_required"] != false {
+						t.Fatalf("sign-in after TOTP off: %s", r)
+					}
+				}},
+		})
+		if n := storedRows(t, db)["accounts"]; n != 1 {
+			t.Fatalf("%d accounts, want 1", n)
+		}
+	})
+}
