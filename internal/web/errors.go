@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -128,10 +129,23 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, c *reqCtx, err err
 		return
 	}
 	if status == http.StatusUnauthorized && code == "signin_required" {
-		http.Redirect(w, r, "/signin?next="+safeNext(r.URL.RequestURI()), http.StatusSeeOther)
+		http.Redirect(w, r, "/signin?next="+url.QueryEscape(returnTo(r)), http.StatusSeeOther)
 		return
 	}
 	s.render(w, r, c, status, "error", map[string]any{"Status": status, "Code": code, "Message": message(c.lang, err, code)})
+}
+
+// returnTo is where a person asked to sign in comes back to: the page they
+// asked for, or for a form sent after their session ended (which cannot be
+// repeated by a redirect) the page the form was on.
+func returnTo(r *http.Request) string {
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return safeNext(r.URL.RequestURI())
+	}
+	if ref, err := url.Parse(r.Referer()); err == nil && ref.Host == r.Host && ref.Path != "" {
+		return safeNext(ref.RequestURI())
+	}
+	return safeNext("")
 }
 
 type apiError struct {
