@@ -112,13 +112,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, c *reqCtx, err err
 	if status >= 500 {
 		s.Logger.Error("web: request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
-	var rl *rateLimitedError
-	if errors.As(err, &rl) {
-		w.Header().Set("Retry-After", strconv.Itoa(retrySeconds(rl.wait)))
-	}
-	if status == http.StatusServiceUnavailable {
-		w.Header().Set("Retry-After", "1")
-	}
+	setRetryAfter(w, err)
 	if c.api {
 		body := apiError{Code: code, Message: message(i18n.English, err, code)}
 		var v validate.Errors
@@ -146,6 +140,19 @@ func returnTo(r *http.Request) string {
 		return safeNext(ref.RequestURI())
 	}
 	return safeNext("")
+}
+
+// setRetryAfter tells the client when to try again after a refusal that
+// passes with time (a rate limit, or a busy password hasher). Pages that
+// show such a refusal on their own form call it too.
+func setRetryAfter(w http.ResponseWriter, err error) {
+	var rl *rateLimitedError
+	switch status, _ := classify(err); {
+	case errors.As(err, &rl):
+		w.Header().Set("Retry-After", strconv.Itoa(retrySeconds(rl.wait)))
+	case status == http.StatusServiceUnavailable:
+		w.Header().Set("Retry-After", "1")
+	}
 }
 
 type apiError struct {

@@ -42,6 +42,7 @@ func (s *Server) reauth(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 	if err := s.reauthCore(r, c, r.PostFormValue("password"), r.PostFormValue("code")); err != nil {
 		status, code := classify(err)
 		if status < 500 {
+			setRetryAfter(w, err)
 			s.render(w, r, c, status, "reauth", map[string]any{"Next": next, "Problem": message(c.lang, err, code)})
 			return
 		}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"strconv"
 
 	"github.com/veche/veche/internal/i18n"
 	"github.com/veche/veche/internal/identity"
@@ -97,9 +96,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 	if err != nil {
 		status, code := classify(err)
 		if status == http.StatusUnauthorized || code == "email_not_verified" || status == http.StatusTooManyRequests {
-			if rl := (*rateLimitedError)(nil); errors.As(err, &rl) {
-				w.Header().Set("Retry-After", strconv.Itoa(retrySeconds(rl.wait)))
-			}
+			setRetryAfter(w, err)
 			data["Problem"] = message(c.lang, err, code)
 			s.renderForm(w, r, c, status, "signin", data, withoutPasswords(r.PostForm), nil)
 			return
@@ -159,9 +156,7 @@ func (s *Server) mfaStep(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 			return
 		}
 		if status < 500 {
-			if rl := (*rateLimitedError)(nil); errors.As(err, &rl) {
-				w.Header().Set("Retry-After", strconv.Itoa(retrySeconds(rl.wait)))
-			}
+			setRetryAfter(w, err)
 			s.renderForm(w, r, c, status, "signin-mfa", map[string]any{"Next": next, "Problem": message(c.lang, err, code)}, nil, nil)
 			return
 		}

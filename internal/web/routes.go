@@ -111,7 +111,13 @@ func (s *Server) guard(rt route) http.Handler {
 				return
 			}
 		}
-		if unsafe && c.api && r.ContentLength != 0 {
+		// A page on another site can send a body-less or form-encoded
+		// request with the browser's cookie but cannot, without a CORS
+		// preflight we never grant, declare JSON: so an API write that
+		// rides on a cookie session must declare JSON even with no body,
+		// should a browser ever omit the Origin and Sec-Fetch-Site headers
+		// that the cross-origin check relies on.
+		if unsafe && c.api && (r.ContentLength != 0 || (c.token != "" && !c.bearer)) {
 			if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
 				s.fail(w, r, c, errContentType)
 				return
