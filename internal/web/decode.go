@@ -36,6 +36,11 @@ func decodeJSONBytes(body []byte, dst any) error {
 	if !utf8.Valid(body) {
 		return &decodeError{http.StatusBadRequest, "the request body is not valid UTF-8"}
 	}
+	// encoding/json decodes null into a struct as "nothing to do", and
+	// reports other non-objects as type errors without saying so plainly.
+	if first := bytes.TrimLeft(body, " \t\r\n")[0]; first != '{' && json.Valid(body) {
+		return &decodeError{http.StatusBadRequest, "the body must be a JSON object, not " + jsonValueKind(first)}
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
@@ -64,6 +69,23 @@ func decodeJSONBytes(body []byte, dst any) error {
 		return &decodeError{http.StatusBadRequest, "the body holds more than one JSON value"}
 	}
 	return nil
+}
+
+// jsonValueKind names the kind of JSON value that starts with b, in the
+// words encoding/json uses for type errors.
+func jsonValueKind(b byte) string {
+	switch b {
+	case '[':
+		return "array"
+	case '"':
+		return "string"
+	case 't', 'f':
+		return "bool"
+	case 'n':
+		return "null"
+	default:
+		return "number"
+	}
 }
 
 func jsonKind(goKind string) string {
