@@ -13,6 +13,7 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -936,5 +937,313 @@ func TestAPISecurityEvents(t *testing.T) {
 			{name: "a citizen is refused", as: citizen, method: "GET", path: "/api/v1/security-events", status: 403, code: "forbidden"},
 			{name: "without a session", as: anon, method: "GET", path: "/api/v1/security-events", status: 401, code: "signin_required"},
 		})
+	})
+}
+
+// apiWrite is one state-changing API endpoint and who may call it.
+type apiWrite struct {
+	method, path string
+	field        string // a string field of its body; "" when it takes none
+}
+
+// apiWrites lists every state-changing API route; the test below checks
+// the list against the route table so a new route cannot be missed.
+func apiWrites(olgaID int64) []apiWrite {
+	acct := fmt.Sprintf("/api/v1/accounts/%d/roles/official", olgaID)
+	return []apiWrite{
+		{"POST", "/api/v1/accounts", "email"},
+		{"POST", "/api/v1/accounts/verify", "token"},
+		{"POST", "/api/v1/sessions", "email"},
+		{"POST", "/api/v1/sessions/mfa", "code"},
+		{"POST", "/api/v1/password-resets", "email"},
+		{"POST", "/api/v1/password-resets/confirm", "token"},
+		{"POST", "/api/v1/account/reauth", "password"},
+		{"POST", "/api/v1/account/password", "new_password"},
+		{"POST", "/api/v1/account/mfa/totp", ""},
+		{"POST", "/api/v1/account/mfa/totp/confirm", "code"},
+		{"DELETE", "/api/v1/account/mfa/totp", ""},
+		{"POST", "/api/v1/account/mfa/recovery-codes", ""},
+		{"DELETE", "/api/v1/sessions/current", ""},
+		{"DELETE", "/api/v1/sessions/0123456789abcdef01234567", ""},
+		{"PUT", acct, ""},
+		{"DELETE", acct, ""},
+	}
+}
+
+// TestAPIRefusesMalformedBodies sends every state-changing endpoint, as a
+// caller allowed to use it, bodies that are not one well-formed JSON
+// object of the right shape: each gets the 4xx of docs/api.md with a
+// message saying what is wrong, and nothing is stored.
+func TestAPIRefusesMalformedBodies(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newAPITestEnv(t, db, nil)
+		olgaID := e.createUser("olga@example.org")
+		admin, _, _ := e.staffAPI("admin@example.org", identity.RoleAdmin)
+		writes := apiWrites(olgaID)
+		checkWritesCoverRoutes(t, e, writes)
+
+		type badBody struct {
+			name        string
+			skip        string // a known bug: the case is skipped, naming it, when it fails
+			contentType string
+			body        func(field string) any // field is "" for endpoints without a body
+			status      int
+			code        string
+			message     string // in the error message, with {field} replaced by the field
+		}
+		someField := func(field string) string {
+			if field == "" {
+				return "anything"
+			}
+			return field
+		}
+		cases := []badBody{
+			{"malformed JSON", "", "application/json", func(f string) any { return `{"` + someField(f) + `": "x",` }, 400, "bad_request", "malformed JSON"},
+			{"a syntax error", "", "application/json", func(f string) any { return `{"` + someField(f) + `" "x"}` }, 400, "bad_request", "malformed JSON at byte"},
+			{"a number for a string", "", "application/json", func(f string) any { return `{"` + f + `": 5}` },
+				400, "bad_request", `field "{field}" must be a string, not number`},
+			{"an unknown field", "", "application/json", func(string) any { return `{"nope": "x"}` }, 400, "bad_request", `unknown field "nope"`},
+			{"invalid UTF-8", "", "application/json", func(f string) any { return []byte("{\"" + someField(f) + "\": \"a\xff\xfeb\"}") }, 400, "bad_request", "not valid UTF-8"},
+			{"an array", "", "application/json", func(string) any { return `["x"]` }, 400, "bad_request", "must be a JSON object"},
+			{"a string", "", "application/json", func(string) any { return `"x"` }, 400, "bad_request", "must be a JSON object"},
+			{"null", "bug in decodeJSONBytes (internal/web/decode.go): a body of JSON null decodes without error " +
+				"into the zero struct (encoding/json treats null as a no-op), so it is handled as {} instead of refused as not an object",
+				"application/json", func(string) any { return `null` }, 400, "bad_request", "must be a JSON object"},
+			{"trailing data", "", "application/json", func(string) any { return `{} {}` }, 400, "bad_request", "more than one JSON value"},
+			{"trailing garbage", "", "application/json", func(string) any { return `{}x` }, 400, "bad_request", ""},
+			{"70 KiB", "", "application/json", func(f string) any { return `{"` + someField(f) + `": "` + strings.Repeat("a", 70<<10) + `"}` }, 413, "body_too_large", ""},
+			{"no content type", "", "", func(f string) any { return `{}` }, 415, "content_type", "Content-Type: application/json"},
+			{"a form", "", "application/x-www-form-urlencoded", func(f string) any { return someField(f) + "=x" }, 415, "content_type", ""},
+			{"text", "", "text/plain", func(f string) any { return `{}` }, 415, "content_type", ""},
+			{"JSON with a charset", "", "application/json; charset=utf-8", func(string) any { return `{"nope": 1}` }, 400, "bad_request", `unknown field "nope"`},
+		}
+		for _, w := range writes {
+			for _, tc := range cases {
+				if w.field == "" && tc.name == "a number for a string" {
+					continue // no field to get wrong
+				}
+				t.Run(w.method+" "+w.path+"/"+tc.name, func(t *testing.T) {
+					before := storedRows(t, db)
+					r := admin.send(w.method, w.path, tc.contentType, tc.body(w.field))
+					msg := strings.ReplaceAll(tc.message, "{field}", w.field)
+					if r.status != tc.status || r.errCode() != tc.code || !strings.Contains(r.errMessage(), msg) {
+						if tc.skip != "" {
+							t.Skipf("%s (answer: %s)", tc.skip, r)
+						}
+						t.Fatalf("%s; want %d %s with a message containing %q", r, tc.status, tc.code, msg)
+					}
+					if after := storedRows(t, db); !maps.Equal(before, after) {
+						t.Fatalf("a refused request stored something: %v, then %v", before, after)
+					}
+				})
+			}
+			if w.field != "" {
+				t.Run(w.method+" "+w.path+"/an empty body", func(t *testing.T) {
+					r := admin.send(w.method, w.path, "application/json", "")
+					if r.status != 400 || !strings.Contains(r.errMessage(), "empty") {
+						t.Fatalf("%s; want 400 saying the body is empty", r)
+					}
+				})
+			}
+		}
+		// The session survived every refused request, sign-out included.
+		if r := admin.call("GET", "/api/v1/account", nil); r.status != 200 {
+			t.Fatalf("the admin's session after the refused requests: %s", r)
+		}
+	})
+}
+
+// checkWritesCoverRoutes fails when a state-changing API route of the
+// route table is missing from writes.
+func checkWritesCoverRoutes(t *testing.T, e *testEnv, writes []apiWrite) {
+	t.Helper()
+	for _, rt := range e.web.routes() {
+		if !strings.HasPrefix(rt.path, "/api/") || rt.method == "GET" {
+			continue
+		}
+		pattern := regexp.MustCompile("^" + regexp.MustCompile(`\\\{[^}]+\\\}`).ReplaceAllString(regexp.QuoteMeta(rt.path), `[^/]+`) + "$")
+		if !slices.ContainsFunc(writes, func(w apiWrite) bool { return w.method == rt.method && pattern.MatchString(w.path) }) {
+			t.Errorf("the bad-input tests do not cover %s %s", rt.method, rt.path)
+		}
+	}
+}
+
+// TestAPIRefusesUnacceptableValues sends well-formed bodies whose values
+// are too long, empty or otherwise unusable: each gets a 4xx naming the
+// field (422) or the failed check, never a 500, and nothing is stored.
+func TestAPIRefusesUnacceptableValues(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newAPITestEnv(t, db, nil)
+		olgaID := e.createUser("olga@example.org")
+		admin, _, _ := e.staffAPI("admin@example.org", identity.RoleAdmin)
+		olga := e.apiCaller()
+		olga.signIn("olga@example.org", testPassword, "")
+		if r := olga.call("POST", "/api/v1/account/mfa/totp", nil); r.status != 201 {
+			t.Fatalf("begin TOTP: %s", r)
+		}
+		pending := e.apiCaller()
+		if r := pending.call("POST", "/api/v1/sessions", map[string]string{"email": "admin@example.org", "password": testPassword}); r.body["mfa_required"] != true {
+			t.Fatalf("admin sign-in: %s", r)
+		} else {
+			pending.token = r.body["token"].(string)
+		}
+		anon := e.apiCaller()
+		long := func(n int) string { return strings.Repeat("a", n) }
+		longEmail := long(300) + "@example.org"
+		goodPassword := "a good long pass phrase"
+		cases := []struct {
+			name   string
+			skip   string // a known bug: the case is skipped, naming it, when it fails
+			as     *apiCaller
+			method string
+			path   string
+			body   any
+			status int
+			code   string
+			field  string // with invalid_input: the field named
+		}{
+			{"register with a 300-character email", "", anon, "POST", "/api/v1/accounts", map[string]string{"email": longEmail, "password": goodPassword}, 422, "invalid_input", "email"},
+			{"register with a 200-character password", "", anon, "POST", "/api/v1/accounts", map[string]string{"email": "new@example.org", "password": long(200)}, 422, "invalid_input", "password"},
+			{"register with no email", "", anon, "POST", "/api/v1/accounts", map[string]string{"password": goodPassword}, 422, "invalid_input", "email"},
+			{"register with a display name", "", anon, "POST", "/api/v1/accounts", map[string]string{"email": "Olga <new@example.org>", "password": goodPassword}, 422, "invalid_input", "email"},
+			{"register with a control character", "", anon, "POST", "/api/v1/accounts", map[string]string{"email": "new\u0000@example.org", "password": goodPassword}, 422, "invalid_input", "email"},
+			{"register with a lone surrogate", "bug in decodeJSONBytes (internal/web/decode.go): a \\uDC00 escape (a lone surrogate, " +
+				"not a character) is silently replaced with U+FFFD by encoding/json, like the invalid UTF-8 bytes it refuses, " +
+				"so an account for new\uFFFD@example.org is created", anon, "POST", "/api/v1/accounts", `{"email": "new\udc00@example.org", "password": "a good long pass phrase"}`, 422, "invalid_input", "email"},
+			{"register with a common password", "", anon, "POST", "/api/v1/accounts", map[string]string{"email": "new@example.org", "password": "password1234567890"}, 422, "invalid_input", "password"},
+			{"verify with a 10 000-character token", "", anon, "POST", "/api/v1/accounts/verify", map[string]string{"token": long(10000)}, 400, "token_invalid", ""},
+			{"verify with no token", "", anon, "POST", "/api/v1/accounts/verify", `{}`, 400, "token_invalid", ""},
+			{"sign in with a 300-character email", "", anon, "POST", "/api/v1/sessions", map[string]string{"email": longEmail, "password": goodPassword}, 401, "bad_credentials", ""},
+			{"sign in with a 60 000-character password", "", anon, "POST", "/api/v1/sessions", map[string]string{"email": "olga@example.org", "password": long(60000)}, 401, "bad_credentials", ""},
+			{"sign in with nothing", "", anon, "POST", "/api/v1/sessions", `{}`, 401, "bad_credentials", ""},
+			{"MFA step with a 10 000-character code", "", pending, "POST", "/api/v1/sessions/mfa", map[string]string{"code": long(10000)}, 401, "invalid_code", ""},
+			{"MFA step without a pending token", "", anon, "POST", "/api/v1/sessions/mfa", map[string]string{"code": "123456"}, 401, "session_invalid", ""},
+			{"MFA step with a full session token", "", admin, "POST", "/api/v1/sessions/mfa", map[string]string{"code": "123456"}, 401, "session_invalid", ""},
+			{"reset request with a 300-character email", "", anon, "POST", "/api/v1/password-resets", map[string]string{"email": longEmail}, 422, "invalid_input", "email"},
+			{"reset with a 200-character password", "", anon, "POST", "/api/v1/password-resets/confirm", map[string]string{"token": "forged", "new_password": long(200)}, 422, "invalid_input", "new_password"},
+			{"reset with a 10 000-character token", "", anon, "POST", "/api/v1/password-resets/confirm", map[string]string{"token": long(10000), "new_password": goodPassword}, 400, "token_invalid", ""},
+			{"reauth with a 10 000-character password", "", admin, "POST", "/api/v1/account/reauth", map[string]string{"password": long(10000), "code": "123456"}, 401, "bad_credentials", ""},
+			{"change to a 200-character password", "", admin, "POST", "/api/v1/account/password", map[string]string{"new_password": long(200)}, 422, "invalid_input", "new_password"},
+			{"change to an empty password", "", admin, "POST", "/api/v1/account/password", map[string]string{"new_password": ""}, 422, "invalid_input", "new_password"},
+			{"confirm TOTP with a 10 000-character code", "", olga, "POST", "/api/v1/account/mfa/totp/confirm", map[string]string{"code": long(10000)}, 401, "invalid_code", ""},
+			{"confirm TOTP with letters", "", olga, "POST", "/api/v1/account/mfa/totp/confirm", map[string]string{"code": "abcdef"}, 401, "invalid_code", ""},
+			{"find accounts with a 300-character query", "", admin, "GET", "/api/v1/accounts?q=" + long(300), nil, 422, "invalid_input", "q"},
+			{"find accounts with invalid UTF-8", "bug in identity.Service.FindAccounts (internal/identity/admin.go): " +
+				"strings.ToLower runs before validate.Text and turns invalid UTF-8 into U+FFFD, so the invalid_utf8 check never fires " +
+				"and the query searches for U+FFFD", admin, "GET", "/api/v1/accounts?q=%ff", nil, 422, "invalid_input", "q"},
+			{"find accounts with a control character", "", admin, "GET", "/api/v1/accounts?q=%00", nil, 422, "invalid_input", "q"},
+			{"events of a 300-character kind", "", admin, "GET", "/api/v1/security-events?kind=" + long(300), nil, 422, "invalid_input", "kind"},
+			{"events before a negative id", "", admin, "GET", "/api/v1/security-events?before=-5", nil, 422, "invalid_input", "before"},
+			{"a role name of 300 characters", "", admin, "PUT", fmt.Sprintf("/api/v1/accounts/%d/roles/%s", olgaID, long(300)), nil, 422, "invalid_input", "role"},
+			{"an account id of 300 digits", "", admin, "PUT", "/api/v1/accounts/" + strings.Repeat("9", 300) + "/roles/official", nil, 404, "not_found", ""},
+			{"a session id of 300 characters", "", admin, "DELETE", "/api/v1/sessions/" + long(300), nil, 404, "not_found", ""},
+		}
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				before := storedRows(t, db)
+				r := tc.as.call(tc.method, tc.path, tc.body)
+				if r.status != tc.status || r.errCode() != tc.code || (tc.field != "" && r.errField(tc.field) == "") {
+					if tc.skip != "" {
+						t.Skipf("%s (answer: %s)", tc.skip, r)
+					}
+					t.Fatalf("%s; want %d %s %s", r, tc.status, tc.code, tc.field)
+				}
+				if after := storedRows(t, db); !maps.Equal(before, after) {
+					t.Fatalf("a refused request stored something: %v, then %v", before, after)
+				}
+			})
+		}
+	})
+}
+
+// TestAPIRefusesEndedAndForgedTokens calls every API route that needs a
+// session with no token, a forged one, a signed-out one, a pending MFA
+// token, and tokens past the idle and the absolute timeout: each is 401
+// signin_required with a message, and nothing is stored. Public routes
+// ignore a bad token.
+func TestAPIRefusesEndedAndForgedTokens(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newAPITestEnv(t, db, nil)
+		olgaID := e.createUser("olga@example.org")
+		e.staffAPI("mfa@example.org", identity.RoleAuditor)
+
+		signedOut := e.apiCaller()
+		signedOut.signIn("olga@example.org", testPassword, "")
+		if r := signedOut.call("DELETE", "/api/v1/sessions/current", nil); r.status != 204 {
+			t.Fatalf("sign out: %s", r)
+		}
+		pending := e.apiCaller()
+		r := pending.call("POST", "/api/v1/sessions", map[string]string{"email": "mfa@example.org", "password": testPassword})
+		if r.body["mfa_required"] != true {
+			t.Fatalf("sign-in with MFA: %s", r)
+		}
+		pending.token = r.body["token"].(string)
+		forged := e.apiCaller()
+		forged.token = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+		tampered := e.apiCaller()
+		tampered.signIn("olga@example.org", testPassword, "")
+		last := "A"
+		if strings.HasSuffix(tampered.token, "A") {
+			last = "B"
+		}
+		tampered.token = tampered.token[:42] + last
+		oversized := e.apiCaller()
+		oversized.token = strings.Repeat("x", 4000)
+		none := e.apiCaller()
+
+		// ended: the tokens' sessions have timed out, and are deleted when seen.
+		refuseAll := func(t *testing.T, ended bool, callers map[string]*apiCaller) {
+			t.Helper()
+			for _, rt := range e.web.routes() {
+				if !strings.HasPrefix(rt.path, "/api/") || !rt.access.signedIn {
+					continue
+				}
+				path := strings.NewReplacer("{id}", fmt.Sprint(olgaID), "{role}", "official").Replace(rt.path)
+				for name, a := range callers {
+					before := storedRows(t, db)
+					r := a.call(rt.method, path, nil)
+					if r.status != http.StatusUnauthorized || r.errCode() != "signin_required" || r.errMessage() == "" {
+						t.Errorf("%s %s with %s: %s; want 401 signin_required", rt.method, path, name, r)
+					}
+					after := storedRows(t, db)
+					if ended && after["sessions"] == before["sessions"]-1 {
+						after["sessions"]++
+					}
+					if !maps.Equal(before, after) {
+						t.Errorf("%s %s with %s stored something: %v, then %v", rt.method, path, name, before, after)
+					}
+				}
+			}
+		}
+		refuseAll(t, false, map[string]*apiCaller{"no token": none, "a forged token": forged, "a signed-out token": signedOut,
+			"a pending MFA token": pending, "a token with its last character changed": tampered, "a 4000-byte token": oversized})
+
+		// Public routes ignore a bad token.
+		if r := forged.call("POST", "/api/v1/password-resets", map[string]string{"email": "olga@example.org"}); r.status != 202 {
+			t.Errorf("a public route with a forged token: %s", r)
+		}
+
+		// Idle timeout: 30 minutes without a request.
+		idle, kept := e.apiCaller(), e.apiCaller()
+		idle.signIn("olga@example.org", testPassword, "")
+		kept.signIn("olga@example.org", testPassword, "")
+		signedInAt := e.clock()
+		for range 2 {
+			e.advance(20 * time.Minute)
+			if r := kept.call("GET", "/api/v1/account", nil); r.status != 200 {
+				t.Fatalf("a session used every 20 minutes: %s", r)
+			}
+		}
+		refuseAll(t, true, map[string]*apiCaller{"a token idle for 40 minutes": idle})
+
+		// Absolute timeout: 12 hours after sign-in however busy the session.
+		for e.clock().Add(20 * time.Minute).Before(signedInAt.Add(12 * time.Hour)) {
+			e.advance(20 * time.Minute)
+			if r := kept.call("GET", "/api/v1/account", nil); r.status != 200 {
+				t.Fatalf("a session in use, %v after sign-in: %s", e.clock().Sub(signedInAt), r)
+			}
+		}
+		e.advance(20 * time.Minute)
+		refuseAll(t, true, map[string]*apiCaller{"a token 12 hours after sign-in": kept})
 	})
 }
