@@ -15,7 +15,9 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -1246,4 +1248,202 @@ func TestAPIRefusesEndedAndForgedTokens(t *testing.T) {
 		e.advance(20 * time.Minute)
 		refuseAll(t, true, map[string]*apiCaller{"a token 12 hours after sign-in": kept})
 	})
+}
+
+// TestAPIConcurrentRegistrationsMakeOneAccount registers one new address
+// ten times at once: every request gets the same 202, and there is one
+// account with one verification link.
+func TestAPIConcurrentRegistrationsMakeOneAccount(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newAPITestEnv(t, db, nil)
+		const n = 10
+		c := e.apiCaller().c
+		body := `{"email": "same@example.org", "password": "` + testPassword + `"}`
+		type result struct {
+			status int
+			body   string
+			err    error
+		}
+		results := make([]result, n)
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := range n {
+			wg.Go(func() {
+				<-start
+				req, _ := http.NewRequest("POST", e.srv.URL+"/api/v1/accounts", strings.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				resp, err := c.Do(req)
+				if err != nil {
+					results[i].err = err
+					return
+				}
+				defer resp.Body.Close()
+				b, _ := io.ReadAll(resp.Body)
+				results[i] = result{status: resp.StatusCode, body: string(b)}
+			})
+		}
+		close(start)
+		wg.Wait()
+		for i, r := range results {
+			if r.err != nil || r.status != http.StatusAccepted || r.body != results[0].body {
+				t.Errorf("registration %d: %d %s %v", i, r.status, r.body, r.err)
+			}
+		}
+		if n := dbCountRows(t, db, "SELECT COUNT(*) FROM accounts WHERE email = ?", "same@example.org"); n != 1 {
+			t.Fatalf("%d accounts for one address", n)
+		}
+		verify := 0
+		for _, m := range e.mails("same@example.org") {
+			if strings.Contains(m.Body, "/verify-email?token=") {
+				verify++
+			}
+		}
+		if verify != 1 {
+			t.Fatalf("%d verification messages, want 1", verify)
+		}
+	})
+}
+
+// TestAPIRateLimitAnswer shows what a client sees when a limit is
+// reached: 429 rate_limited with Retry-After in seconds and a message
+// saying how long to wait, a rate_limited security event naming the rule,
+// and nothing stored. Reset confirmations are limited like email
+// verifications, since each costs a password hash.
+func TestAPIRateLimitAnswer(t *testing.T) {
+	tests := []struct {
+		name, rule, path string
+		body             func(i int) any
+		first            int
+	}{
+		{"registration", secops.RegisterPerIP, "/api/v1/accounts",
+			func(i int) any {
+				return map[string]string{"email": fmt.Sprintf("new%d@example.org", i), "password": testPassword}
+			}, 202},
+		{"email verification", secops.EmailVerifyPerIP, "/api/v1/accounts/verify",
+			func(int) any { return map[string]string{"token": "forged"} }, 400},
+		{"reset confirmation", secops.EmailVerifyPerIP, "/api/v1/password-resets/confirm",
+			func(int) any { return map[string]string{"token": "forged", "new_password": "a good long pass phrase"} }, 400},
+		{"sign-in", secops.SignInPerIP, "/api/v1/sessions",
+			func(i int) any {
+				return map[string]string{"email": fmt.Sprintf("n%d@example.org", i), "password": testPassword}
+			}, 401},
+		{"reset request", secops.ResetPerIP, "/api/v1/password-resets",
+			func(i int) any { return map[string]string{"email": fmt.Sprintf("n%d@example.org", i)} }, 202},
+	}
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				e := newAPITestEnv(t, db, map[string]secops.Limit{tt.rule: {Every: time.Hour, Burst: 1}})
+				a := e.apiCaller()
+				if r := a.call("POST", tt.path, tt.body(1)); r.status != tt.first {
+					t.Fatalf("first attempt: %s", r)
+				}
+				before, events := storedRows(t, db), securityEventsOf(t, db, secops.RateLimited)
+				r := a.call("POST", tt.path, tt.body(2))
+				wait, _ := strconv.Atoi(r.header.Get("Retry-After"))
+				if r.status != http.StatusTooManyRequests || r.errCode() != "rate_limited" || wait < 3500 || wait > 3600 ||
+					!strings.Contains(r.errMessage(), fmt.Sprintf("Wait %d seconds", wait)) {
+					t.Fatalf("second attempt: %s, Retry-After %q; want 429 and about an hour", r, r.header.Get("Retry-After"))
+				}
+				if n := securityEventsOf(t, db, secops.RateLimited); n != events+1 {
+					t.Fatalf("%d rate_limited events, want %d", n, events+1)
+				}
+				if after := storedRows(t, db); !maps.Equal(before, after) {
+					t.Fatalf("a refused request stored something: %v, then %v", before, after)
+				}
+				if n := dbCountRows(t, db, "SELECT COUNT(*) FROM security_events WHERE kind = ? AND detail = ? AND route = ?",
+					string(secops.RateLimited), tt.rule, tt.path); n != 1 {
+					t.Fatalf("%d rate_limited events naming %s on %s", n, tt.rule, tt.path)
+				}
+			})
+		}
+	})
+}
+
+// TestAPIRefusesCrossOriginBrowsers: a page of another site calling the
+// API from a browser is refused and recorded; programs are not affected.
+func TestAPIRefusesCrossOriginBrowsers(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newAPITestEnv(t, db, nil)
+		browser := e.apiCaller()
+		browser.header = http.Header{"Origin": {"https://evil.example"}, "Sec-Fetch-Site": {"cross-site"}}
+		before, events := storedRows(t, db), securityEventsOf(t, db, secops.CrossOrigin)
+		r := browser.call("POST", "/api/v1/accounts", map[string]string{"email": "new@example.org", "password": testPassword})
+		if r.status != http.StatusForbidden || r.errCode() != "cross_origin" {
+			t.Fatalf("cross-site browser request: %s", r)
+		}
+		if n := securityEventsOf(t, db, secops.CrossOrigin); n != events+1 {
+			t.Fatalf("%d cross_origin_refused events, want %d", n, events+1)
+		}
+		if after := storedRows(t, db); !maps.Equal(before, after) {
+			t.Fatalf("a refused request stored something: %v, then %v", before, after)
+		}
+		if r := e.apiCaller().call("POST", "/api/v1/accounts", map[string]string{"email": "new@example.org", "password": testPassword}); r.status != 202 {
+			t.Fatalf("the same request from a program: %s", r)
+		}
+	})
+}
+
+// TestAPIUnknownPathsAndMethods answer 404 with the JSON error object.
+func TestAPIUnknownPathsAndMethods(t *testing.T) {
+	e := newAPITestEnv(t, storetest.SQLite(t), nil)
+	a := e.apiCaller()
+	for _, c := range []struct{ method, path string }{
+		{"GET", "/api/v1/nonexistent"},
+		{"GET", "/api/v2/account"},
+		{"GET", "/api/v1/sessions/mfa"},
+		{"PATCH", "/api/v1/account"},
+		{"PUT", "/api/v1/sessions"},
+	} {
+		if r := a.call(c.method, c.path, nil); r.status != http.StatusNotFound || r.errCode() != "not_found" {
+			t.Errorf("%s %s: %s; want 404 not_found", c.method, c.path, r)
+		}
+	}
+}
+
+// TestPublicLogAndHealthEndpoints checks what docs/api.md says of the
+// endpoints outside /api/v1.
+func TestPublicLogAndHealthEndpoints(t *testing.T) {
+	e := newAPITestEnv(t, storetest.SQLite(t), nil)
+	e.createUser("olga@example.org")
+	e.sequence()
+	if _, err := e.log.Checkpoint(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	c := e.apiCaller().c
+	get := func(method, path string) (int, http.Header, string) {
+		t.Helper()
+		req, _ := http.NewRequest(method, e.srv.URL+path, nil)
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header, string(b)
+	}
+	tests := []struct {
+		method, path string
+		status       int
+		contains     string
+		header       string // a header that must be set, as name: value
+	}{
+		{"GET", "/healthz", 200, "ok", "Cache-Control: no-store"},
+		{"GET", "/log/checkpoint", 200, "\n— ", "Cache-Control: no-cache"},
+		{"GET", "/log/key", 200, "+", "Content-Type: text/plain; charset=utf-8"},
+		{"GET", "/log/tile/entries/000.p/1", 200, "", "Access-Control-Allow-Origin: *"},
+		{"GET", "/log/tile/0/000.p/1", 200, "", "Content-Type: application/octet-stream"},
+		{"GET", "/log/tile/0/001", 404, "", ""},
+		{"GET", "/log/tile/0/1", 400, "", ""},
+		{"POST", "/log/checkpoint", 405, "", "Allow: GET, HEAD"},
+	}
+	for _, tt := range tests {
+		status, h, body := get(tt.method, tt.path)
+		if status != tt.status || !strings.Contains(body, tt.contains) {
+			t.Errorf("%s %s: %d %q; want %d containing %q", tt.method, tt.path, status, body, tt.status, tt.contains)
+		}
+		if name, value, ok := strings.Cut(tt.header, ": "); ok && h.Get(name) != value {
+			t.Errorf("%s %s: %s %q, want %q", tt.method, tt.path, name, h.Get(name), value)
+		}
+	}
 }
