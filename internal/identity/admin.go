@@ -15,11 +15,11 @@ func (s *Service) FindAccounts(ctx context.Context, p *Principal, query string) 
 	if !p.Can(PermAccountsRead) {
 		return nil, ErrForbidden
 	}
-	query = strings.ToLower(strings.TrimSpace(query))
 	var v validate.Errors
 	if !validate.Text(&v, "q", query, false, 254) {
 		return nil, v
 	}
+	query = strings.ToLower(strings.TrimSpace(query))
 	esc := strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(query)
 	rows, err := s.db.Query(ctx, `SELECT id FROM accounts WHERE email LIKE ? ESCAPE '\' ORDER BY id LIMIT 50`, "%"+esc+"%")
 	if err != nil {
@@ -108,17 +108,20 @@ func (s *Service) checkRoleChange(p *Principal, role Role) error {
 }
 
 // grant records a role grant by actor (0 = the system) and its audit entry.
+// Granting a role already held changes nothing and logs nothing. ON
+// CONFLICT rather than catching the error: on PostgreSQL a failed
+// statement aborts the whole transaction.
 func (s *Service) grant(ctx context.Context, tx *store.Tx, actor, accountID int64, role Role) error {
-	_, err := tx.Exec(ctx, "INSERT INTO account_roles (account_id, role, granted_by, granted_at) VALUES (?, ?, ?, ?)",
-		accountID, string(role), nullID(actor), store.Micros(s.now()))
-	if errors.Is(err, store.ErrConflict) {
-		return nil // already granted: nothing changes, nothing to log
+	res, err := tx.Exec(ctx, `INSERT INTO account_roles (account_id, role, granted_by, granted_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (account_id, role) DO NOTHING`, accountID, string(role), nullID(actor), store.Micros(s.now()))
+	if errors.Is(err, store.ErrMissingReference) {
+		return ErrNotFound
 	}
 	if err != nil {
-		if errors.Is(err, store.ErrMissingReference) {
-			return ErrNotFound
-		}
 		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil
 	}
 	return s.audit(ctx, tx, "role.granted", actor, accountID, map[string]string{"role": string(role)})
 }

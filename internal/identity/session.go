@@ -172,6 +172,22 @@ func newSessionID() string {
 	return hex.EncodeToString(b[:])
 }
 
+// PendingAccount returns the account of a sign-in waiting for its second
+// step, so that callers can limit code guesses per account rather than per
+// attempt (each new sign-in would otherwise bring a fresh budget).
+func (s *Service) PendingAccount(ctx context.Context, pendingToken string) (int64, error) {
+	if pendingToken == "" || len(pendingToken) > 128 {
+		return 0, ErrSessionInvalid
+	}
+	var id int64
+	err := s.db.QueryRow(ctx, "SELECT account_id FROM sessions WHERE token_hash = ? AND mfa_pending = TRUE AND expires_at > ?",
+		hashToken(pendingToken), store.Micros(s.now())).Scan(&id)
+	if errors.Is(err, store.ErrNotFound) {
+		return 0, ErrSessionInvalid
+	}
+	return id, err
+}
+
 // CompleteMFA finishes a pending sign-in with a TOTP code or a recovery
 // code. The pending token is replaced by a new one.
 func (s *Service) CompleteMFA(ctx context.Context, pendingToken, code string) (*SignInResult, int64, error) {
