@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"mime"
 	"net/http"
 
@@ -102,6 +103,11 @@ func (s *Server) guard(rt route) http.Handler {
 		unsafe := r.Method != http.MethodGet && r.Method != http.MethodHead
 		if unsafe && !c.api {
 			if err := r.ParseForm(); err != nil {
+				var mbe *http.MaxBytesError
+				if errors.As(err, &mbe) {
+					s.fail(w, r, c, mbe)
+					return
+				}
 				s.fail(w, r, c, &decodeError{http.StatusBadRequest, "the form could not be read"})
 				return
 			}
