@@ -48,7 +48,7 @@ type apiAnswer struct {
 	body   map[string]any
 }
 
-// errCode, errMessage and errFields read the error object of an answer.
+// errCode, errMessage and errField read the error object of an answer.
 func (r apiAnswer) errCode() string { return errorCode(r.body) }
 
 func (r apiAnswer) errMessage() string {
@@ -938,7 +938,7 @@ func TestAPISecurityEvents(t *testing.T) {
 	})
 }
 
-// apiWrite is one state-changing API endpoint and who may call it.
+// apiWrite is one state-changing API endpoint, with a concrete path.
 type apiWrite struct {
 	method, path string
 	field        string // a string field of its body; "" when it takes none
