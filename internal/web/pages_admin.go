@@ -98,6 +98,11 @@ func (s *Server) adminRoleChange(w http.ResponseWriter, r *http.Request, c *reqC
 
 func (s *Server) securityEventsPage(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 	f, err := eventFilter(r)
+	var v validate.Errors
+	if errors.As(err, &v) {
+		s.renderForm(w, r, c, http.StatusUnprocessableEntity, "security-events", map[string]any{"Kinds": eventKinds, "Kind": ""}, r.URL.Query(), v)
+		return
+	}
 	if err != nil {
 		s.fail(w, r, c, err)
 		return
