@@ -879,3 +879,52 @@ func TestForwardedForIsIgnoredWithoutProxy(t *testing.T) {
 		t.Errorf("%d security events name a spoofed address", n)
 	}
 }
+
+// TestCacheableResponsesSetNoCookies checks that responses a shared cache
+// may keep (static files, the public log, the health check) never carry a
+// Set-Cookie: a cache would hand one person's form-token seed, or worse a
+// freshly rotated session token, to everyone behind it.
+func TestCacheableResponsesSetNoCookies(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newTestEnv(t, db, nil)
+		e.createUser("admin@example.org", identity.RoleAdmin)
+		alaID := e.createUser("ala@example.org")
+		e.sequence()
+		public := []string{"/static/style.css", "/log/checkpoint", "/log/key", "/healthz"}
+		check := func(who string, b *browser) {
+			t.Helper()
+			for _, path := range public {
+				p := b.get(path)
+				if p.status != 200 {
+					t.Errorf("%s %s: %d", who, path, p.status)
+				}
+				if sc := p.header.Values("Set-Cookie"); len(sc) != 0 {
+					t.Errorf("%s %s: Set-Cookie %q on a response caches may keep (Cache-Control %q)", who, path, sc, p.header.Get("Cache-Control"))
+				}
+			}
+		}
+		check("a new visitor", e.newBrowser())
+
+		b := e.newBrowser()
+		b.signIn("ala@example.org", "")
+		admin := e.newBrowser()
+		admin.signIn("admin@example.org", "")
+		admin.enableMFA()
+		if p := admin.post(fmt.Sprintf("/admin/accounts/%d/roles", alaID), url.Values{"role": {"moderator"}}); p.status != http.StatusSeeOther {
+			t.Fatalf("grant: %d", p.status)
+		}
+		before := b.cookie(sessionCookie)
+		check("a session due for a new token", b)
+		if b.cookie(sessionCookie) != before {
+			t.Error("the session token was replaced on a cacheable response")
+		}
+		// The page request that follows gets the new token.
+		if p := b.get("/account"); p.status != 200 || setCookies(t, p.header)[sessionCookie] == nil {
+			t.Errorf("the next page does not rotate the token: %d", p.status)
+		}
+
+		dead := e.newBrowser()
+		dead.setCookie(sessionCookie, "no-such-session-token-0123456789abcdefghijk")
+		check("a dead session", dead)
+	})
+}

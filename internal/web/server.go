@@ -122,6 +122,14 @@ func (s *Server) withContext(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 		c := &reqCtx{ip: s.clientIP(r), https: s.isHTTPS(r), api: strings.HasPrefix(r.URL.Path, "/api/")}
+		if cacheable(r.URL.Path) {
+			// Public responses that shared caches may keep must not carry
+			// anyone's cookies: no session (a rotated token would be handed
+			// to everyone behind the cache), no form-token seed.
+			c.lang = i18n.Negotiate("", r.Header.Get("Accept-Language"))
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, c)))
+			return
+		}
 		explicit := ""
 		if ck, err := r.Cookie(langCookie); err == nil {
 			explicit = ck.Value
@@ -160,6 +168,13 @@ func (s *Server) withContext(next http.Handler) http.Handler {
 		w.Header().Add("Vary", "Accept-Language, Cookie")
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, c)))
 	})
+}
+
+// cacheable reports whether path is served the same to everyone and may be
+// kept by shared caches: static files, the public audit log, the health
+// check. Such requests need no session.
+func cacheable(path string) bool {
+	return strings.HasPrefix(path, "/static/") || strings.HasPrefix(path, "/log/") || path == "/healthz"
 }
 
 // formToken is the hidden-field value that a form must send back: an HMAC
