@@ -168,7 +168,7 @@ func (s *Server) mfaStep(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 }
 
 // mfaCore completes a pending sign-in with a second factor, with limits
-// per address and per pending session, recording failures.
+// per address and per account, recording failures.
 func (s *Server) mfaCore(r *http.Request, c *reqCtx, token, code string) (*identity.SignInResult, error) {
 	if token == "" {
 		return nil, identity.ErrSessionInvalid
@@ -176,7 +176,13 @@ func (s *Server) mfaCore(r *http.Request, c *reqCtx, token, code string) (*ident
 	if err := s.limit(r, c, secops.MFAPerIP, c.ip); err != nil {
 		return nil, err
 	}
-	if err := s.limit(r, c, secops.MFAPerAccount, "pending:"+token); err != nil {
+	// Per account, not per pending sign-in: each password sign-in would
+	// otherwise bring a fresh budget of code guesses.
+	pendingFor, err := s.id.PendingAccount(r.Context(), token)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.limit(r, c, secops.MFAPerAccount, "account:"+itoa64(pendingFor)); err != nil {
 		return nil, err
 	}
 	res, accountID, err := s.id.CompleteMFA(r.Context(), token, code)
