@@ -113,10 +113,20 @@ func TestFormsNeverShowPasswordsBack(t *testing.T) {
 			{"change, common", "/account/password", url.Values{"new_password": {"1qaz2wsx3edc4rfv"}}, 422, b},
 			{"reset, too short", "/password/reset", url.Values{"token": {u.Query().Get("token")}, "new_password": {"Zebra-short"}}, 422, e.newBrowser()},
 		}
+		state := func() string {
+			var hash string
+			db.QueryRow(t.Context(), "SELECT password_hash FROM accounts WHERE email = 'ala@example.org'").Scan(&hash)
+			return fmt.Sprint(hash, dbCount(t, db, "SELECT COUNT(*) FROM accounts"), dbCount(t, db, "SELECT COUNT(*) FROM sessions"),
+				dbCount(t, db, "SELECT COUNT(*) FROM email_tokens WHERE used_at IS NULL"))
+		}
 		for _, tc := range cases {
+			before := state()
 			p := tc.b.post(tc.path, tc.form)
 			if p.status != tc.status {
 				t.Errorf("%s: status %d, want %d", tc.name, p.status, tc.status)
+			}
+			if state() != before {
+				t.Errorf("%s: a refused form changed what is stored", tc.name)
 			}
 			for _, k := range []string{"password", "new_password"} {
 				if pw := tc.form.Get(k); pw != "" && strings.Contains(p.body, pw) {
@@ -339,8 +349,13 @@ func TestEmailVerificationLink(t *testing.T) {
 		if p := b.post("/verify-email", url.Values{"token": {u.Query().Get("token")}}); p.status != 200 || !strings.Contains(p.body, "Your email address is confirmed.") {
 			t.Fatalf("confirm: %d", p.status)
 		}
+		b.post("/register", url.Values{"email": {"bob@example.org"}, "password": {testPassword}})
 		for _, tok := range []string{u.Query().Get("token"), "forged-token", ""} {
+			verified := dbCount(t, db, "SELECT COUNT(*) FROM accounts WHERE email_verified = TRUE")
 			p := b.post("/verify-email", url.Values{"token": {tok}})
+			if dbCount(t, db, "SELECT COUNT(*) FROM accounts WHERE email_verified = TRUE") != verified {
+				t.Errorf("token %q verified an address", tok)
+			}
 			if p.status != http.StatusBadRequest || !strings.Contains(p.body, "This link is not valid or has expired.") {
 				t.Errorf("token %q: %d", tok, p.status)
 			}
@@ -471,6 +486,9 @@ func TestTwoStepSignInPages(t *testing.T) {
 		if !strings.Contains(inputTag(p.body, "code"), `aria-invalid="true"`) {
 			t.Errorf("code field not marked invalid: %s", inputTag(p.body, "code"))
 		}
+		if n := dbCount(t, db, "SELECT COUNT(*) FROM totp_credentials WHERE enabled = FALSE") + dbCount(t, db, "SELECT COUNT(*) FROM recovery_codes"); n != 1 {
+			t.Errorf("after a wrong set-up code: want the set-up pending and no recovery codes (%d rows)", n)
+		}
 		e.advance(30 * time.Second)
 		p = b.post("/account/mfa/totp/confirm", url.Values{"code": {e.totpCode(secret[1])}})
 		codes := recoveryCodes(p.body)
@@ -487,7 +505,11 @@ func TestTwoStepSignInPages(t *testing.T) {
 		if _, p := codeStep(e, "ala@example.org", code); p.status != http.StatusSeeOther {
 			t.Fatalf("fresh code: %d", p.status)
 		}
+		sessions := dbCount(t, db, "SELECT COUNT(*) FROM sessions WHERE mfa_pending = FALSE")
 		_, p = codeStep(e, "ala@example.org", code)
+		if dbCount(t, db, "SELECT COUNT(*) FROM sessions WHERE mfa_pending = FALSE") != sessions {
+			t.Error("a replayed code started a session")
+		}
 		if p.status != http.StatusUnauthorized || !strings.Contains(p.body, "That code is wrong, has expired, or was already used.") {
 			t.Errorf("replayed code: %d", p.status)
 		}
@@ -616,9 +638,14 @@ func TestAdminGrantsRoleThroughPages(t *testing.T) {
 		if p := b.get("/admin/accounts/abc"); p.status != http.StatusNotFound {
 			t.Errorf("account id that is not a number: %d", p.status)
 		}
-		p = b.post(page+"/roles", url.Values{"role": {"emperor"}})
-		if p.status != http.StatusUnprocessableEntity {
-			t.Fatalf("unknown role: %d", p.status)
+		for _, role := range []string{"emperor", "citizen", ""} {
+			p = b.post(page+"/roles", url.Values{"role": {role}})
+			if p.status != http.StatusUnprocessableEntity {
+				t.Fatalf("role %q: %d", role, p.status)
+			}
+			if n := dbCount(t, db, "SELECT COUNT(*) FROM account_roles WHERE account_id = ?", alaID); n != 0 {
+				t.Fatalf("role %q stored", role)
+			}
 		}
 		checkFieldProblem(t, p.body, "role", "Choose a role from the list.")
 
