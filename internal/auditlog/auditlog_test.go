@@ -665,3 +665,36 @@ func TestPseudonymizer(t *testing.T) {
 		t.Fatal("Digest")
 	}
 }
+
+func TestSequenceDrainsMoreThanOneBatch(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		tl := newTestLog(t, db, Options{})
+		const total = 20 * 500 // more than maxBatch
+		for done := 0; done < total; {
+			err := db.InTx(ctx, func(tx *store.Tx) error {
+				for i := 0; i < 500; i++ {
+					if err := tl.Append(ctx, tx, testEntry("bulk", done+i)); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			done += 500
+		}
+		published := 0
+		tl.onPublish = func(int64, time.Time) { published++ }
+		if n := tl.sequence(t); n != total {
+			t.Fatalf("Sequence = %d, want %d", n, total)
+		}
+		if published != 2 {
+			t.Fatalf("%d checkpoints published, want 2 (batches of at most %d)", published, maxBatch)
+		}
+		if _, err := logclient.Verify(ctx, nil, tl.url, tl.vkey, ""); err != nil {
+			t.Fatal(err)
+		}
+	})
+}

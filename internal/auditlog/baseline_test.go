@@ -8,10 +8,10 @@ import (
 	"github.com/veche/veche/internal/store"
 )
 
-// BenchmarkAppendWithoutSequencer is the floor under BenchmarkAppend: the
+// BenchmarkAppendUnsequenced is the floor under BenchmarkAppend: the
 // same parallel one-entry transactions with no sequencer running, i.e.
 // what the database does for bare single-row commits on this machine.
-func BenchmarkAppendWithoutSequencer(b *testing.B) {
+func BenchmarkAppendUnsequenced(b *testing.B) {
 	benchEach(b, func(b *testing.B, db *store.DB) {
 		tl := newTestLog(b, db, Options{Now: time.Now})
 		ctx := context.Background()
