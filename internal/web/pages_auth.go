@@ -104,12 +104,26 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 		s.fail(w, r, c, err)
 		return
 	}
+	s.endReplacedSession(r, c)
 	s.setSessionCookie(w, c, res.Token, res.ExpiresAt)
 	if res.MFARequired {
 		http.Redirect(w, r, "/signin/mfa?next="+url.QueryEscape(next), http.StatusSeeOther)
 		return
 	}
 	http.Redirect(w, r, s.afterSignIn(r, res.Token, next), http.StatusSeeOther)
+}
+
+// endReplacedSession ends the session this browser held before a new
+// sign-in replaces its cookie, so that it does not live on unseen until it
+// times out (a person switching accounts, or a session planted in the
+// browser).
+func (s *Server) endReplacedSession(r *http.Request, c *reqCtx) {
+	if c.token == "" || c.bearer {
+		return
+	}
+	if err := s.id.SignOut(r.Context(), c.token); err != nil {
+		s.Logger.Error("web: ending the replaced session", "err", err)
+	}
 }
 
 // signInCore is sign-in as both the page and the API do it: rate limits

@@ -207,8 +207,25 @@ func TestSessionCookie(t *testing.T) {
 				t.Errorf("after sign-in with a planted cookie: %d", p.status)
 			}
 		}
-		if p := eve.get("/account"); !strings.Contains(p.body, "eve@example.org") || strings.Contains(p.body, "ala@example.org") {
-			t.Error("the planted token now opens another account")
+		if p := eve.get("/account"); p.status != http.StatusSeeOther {
+			t.Errorf("the planted session outlived the sign-in that replaced it: %d", p.status)
+		}
+		// Signing in as someone else in the same browser ends the first
+		// session rather than leaving it behind.
+		sw := e.newBrowser()
+		sw.signIn("eve@example.org", "")
+		first := sw.cookie(sessionCookie)
+		sw.signIn("ala@example.org", "")
+		if p := sw.get("/account"); !strings.Contains(p.body, "ala@example.org") {
+			t.Error("switching accounts: not signed in as the second person")
+		}
+		if n := dbCount(t, db, "SELECT COUNT(*) FROM sessions WHERE account_id = (SELECT id FROM accounts WHERE email = 'eve@example.org')"); n != 0 {
+			t.Errorf("switching accounts left %d sessions of the first", n)
+		}
+		replayFirst := e.newBrowser()
+		replayFirst.setCookie(sessionCookie, first)
+		if p := replayFirst.get("/account"); p.status != http.StatusSeeOther {
+			t.Errorf("the first account's token after switching: %d", p.status)
 		}
 		// The form-token cookie is __Host- too.
 		p := e.newBrowser().get("/")
