@@ -136,7 +136,7 @@ func TestOversizedBodiesAreRefused(t *testing.T) {
 		}
 		for _, tc := range pageCases {
 			before := count()
-			p := e.newBrowser().post(tc.path, tc.form)
+			p := e.browser().post(tc.path, tc.form)
 			if p.status != http.StatusRequestEntityTooLarge || !strings.Contains(p.body, "The request is too large") {
 				t.Errorf("%s: %d, want 413 with a page saying so\n%s", tc.name, p.status, p.body)
 			}
@@ -154,7 +154,7 @@ func TestOversizedBodiesAreRefused(t *testing.T) {
 		}
 		for _, tc := range apiCases {
 			before := count()
-			st, out, _ := e.newAPI().call("POST", tc.path, tc.body)
+			st, out, _ := e.api().call("POST", tc.path, tc.body)
 			if st != http.StatusRequestEntityTooLarge || errorCode(out) != "body_too_large" {
 				t.Errorf("%s: %d %v, want 413 body_too_large", tc.name, st, out)
 			}
@@ -163,7 +163,7 @@ func TestOversizedBodiesAreRefused(t *testing.T) {
 			}
 		}
 		// Just under the limit is read (and refused for what it says).
-		st, out, _ := e.newAPI().call("POST", "/api/v1/accounts", map[string]string{"email": "new@example.org", "password": strings.Repeat("a", maxBody-100)})
+		st, out, _ := e.api().call("POST", "/api/v1/accounts", map[string]string{"email": "new@example.org", "password": strings.Repeat("a", maxBody-100)})
 		if st != http.StatusUnprocessableEntity {
 			t.Errorf("a body just under the limit: %d %v", st, out)
 		}

@@ -198,7 +198,10 @@ type browser struct {
 
 func (e *testEnv) browser() *browser {
 	jar, _ := cookiejar.New(nil)
-	c := e.srv.Client()
+	// A copy: e.srv.Client() is one shared client, and each browser needs
+	// its own cookie jar.
+	c := new(http.Client)
+	*c = *e.srv.Client()
 	c.Jar = jar
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	b := &browser{e: e, c: c, header: http.Header{}}
@@ -301,7 +304,12 @@ type apiClient struct {
 	token string
 }
 
-func (e *testEnv) api() *apiClient { return &apiClient{e: e, c: e.srv.Client()} }
+func (e *testEnv) api() *apiClient {
+	c := new(http.Client)
+	*c = *e.srv.Client()
+	c.Jar = nil // API clients hold only their bearer token
+	return &apiClient{e: e, c: c}
+}
 
 // call sends body (a value to encode, a raw string, or nil) and decodes the
 // JSON answer into a map.

@@ -66,7 +66,7 @@ func TestRegistrationFormShowsWhatIsWrong(t *testing.T) {
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
 				accounts := dbCount(t, db, "SELECT COUNT(*) FROM accounts")
-				b := e.newBrowser()
+				b := e.browser()
 				p := b.post("/register", url.Values{"email": {tc.email}, "password": {tc.password}})
 				if p.status != http.StatusUnprocessableEntity {
 					t.Fatalf("status %d, want 422", p.status)
@@ -94,9 +94,9 @@ func TestFormsNeverShowPasswordsBack(t *testing.T) {
 		e := newTestEnv(t, db, nil)
 		e.createUser("ala@example.org")
 		const typed = "Typed-Secret-Zebra-Password"
-		b := e.newBrowser()
+		b := e.browser()
 		b.signIn("ala@example.org", "")
-		e.newBrowser().post("/password/forgot", url.Values{"email": {"ala@example.org"}})
+		e.browser().post("/password/forgot", url.Values{"email": {"ala@example.org"}})
 		resetLink := e.lastLink("ala@example.org", "/password/reset")
 		u, _ := url.Parse(resetLink)
 		cases := []struct {
@@ -105,13 +105,13 @@ func TestFormsNeverShowPasswordsBack(t *testing.T) {
 			status     int
 			b          *browser
 		}{
-			{"sign-in, wrong password", "/signin", url.Values{"email": {"ala@example.org"}, "password": {typed}}, 401, e.newBrowser()},
-			{"sign-in, unknown address", "/signin", url.Values{"email": {"x@example.org"}, "password": {typed}}, 401, e.newBrowser()},
-			{"registration, taken-looking", "/register", url.Values{"email": {"bad address"}, "password": {typed}}, 422, e.newBrowser()},
+			{"sign-in, wrong password", "/signin", url.Values{"email": {"ala@example.org"}, "password": {typed}}, 401, e.browser()},
+			{"sign-in, unknown address", "/signin", url.Values{"email": {"x@example.org"}, "password": {typed}}, 401, e.browser()},
+			{"registration, taken-looking", "/register", url.Values{"email": {"bad address"}, "password": {typed}}, 422, e.browser()},
 			{"re-check, wrong", "/reauth", url.Values{"password": {typed}}, 401, b},
 			{"change, too short", "/account/password", url.Values{"new_password": {"Zebra-short"}}, 422, b},
 			{"change, common", "/account/password", url.Values{"new_password": {"1qaz2wsx3edc4rfv"}}, 422, b},
-			{"reset, too short", "/password/reset", url.Values{"token": {u.Query().Get("token")}, "new_password": {"Zebra-short"}}, 422, e.newBrowser()},
+			{"reset, too short", "/password/reset", url.Values{"token": {u.Query().Get("token")}, "new_password": {"Zebra-short"}}, 422, e.browser()},
 		}
 		state := func() string {
 			var hash string
@@ -139,7 +139,7 @@ func TestFormsNeverShowPasswordsBack(t *testing.T) {
 				}
 			}
 		}
-		p := e.newBrowser().post("/signin", url.Values{"email": {"ala@example.org"}, "password": {typed}})
+		p := e.browser().post("/signin", url.Values{"email": {"ala@example.org"}, "password": {typed}})
 		if !strings.Contains(p.body, "The email address or password is wrong.") || !strings.Contains(inputTag(p.body, "email"), `value="ala@example.org"`) {
 			t.Errorf("failed sign-in: should say so and keep the address\n%s", p.body)
 		}
@@ -158,12 +158,12 @@ func TestChangePasswordNeedsRecentSignInAndEndsOtherSessions(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newTestEnv(t, db, nil)
 		e.createUser("ala@example.org")
-		b := e.newBrowser()
+		b := e.browser()
 		b.signIn("ala@example.org", "")
 		secret := b.enableMFA()
-		b = e.newBrowser()
+		b = e.browser()
 		b.signIn("ala@example.org", secret)
-		other := e.newBrowser()
+		other := e.browser()
 		other.signIn("ala@example.org", secret)
 
 		if p := b.get("/account/password"); p.status != 200 || inputTag(p.body, "new_password") == "" {
@@ -221,7 +221,7 @@ func TestChangePasswordNeedsRecentSignInAndEndsOtherSessions(t *testing.T) {
 			t.Error("no message about the change")
 		}
 		// The new password works and the old one does not.
-		n := e.newBrowser()
+		n := e.browser()
 		if p := n.post("/signin", url.Values{"email": {"ala@example.org"}, "password": {testPassword}}); p.status != http.StatusUnauthorized {
 			t.Errorf("old password: %d", p.status)
 		}
@@ -236,12 +236,12 @@ func TestPasswordResetByEmailedLink(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newTestEnv(t, db, nil)
 		e.createUser("ala@example.org")
-		signedIn := e.newBrowser()
+		signedIn := e.browser()
 		signedIn.signIn("ala@example.org", "")
-		apiSession := e.newAPI()
+		apiSession := e.api()
 		apiSession.signIn("ala@example.org", "")
 
-		b := e.newBrowser()
+		b := e.browser()
 		if p := b.get("/password/forgot"); p.status != 200 || inputTag(p.body, "email") == "" {
 			t.Fatalf("forgot page: %d", p.status)
 		}
@@ -294,7 +294,7 @@ func TestPasswordResetByEmailedLink(t *testing.T) {
 			{"no token", "", nil},
 			{"a verification token", "", nil},
 			{"an expired link", "", func() {
-				e.newBrowser().post("/password/forgot", url.Values{"email": {"ala@example.org"}})
+				e.browser().post("/password/forgot", url.Values{"email": {"ala@example.org"}})
 				e.advance(31 * time.Minute)
 			}},
 		}
@@ -307,7 +307,7 @@ func TestPasswordResetByEmailedLink(t *testing.T) {
 			hashes := dbCount(t, db, "SELECT COUNT(*) FROM accounts WHERE password_changed_at IS NOT NULL")
 			var changed int64
 			db.QueryRow(t.Context(), "SELECT password_changed_at FROM accounts WHERE email = 'ala@example.org'").Scan(&changed)
-			p := e.newBrowser().post("/password/reset", url.Values{"token": {tc.token}, "new_password": {"yet another passphrase"}})
+			p := e.browser().post("/password/reset", url.Values{"token": {tc.token}, "new_password": {"yet another passphrase"}})
 			if p.status != http.StatusBadRequest || !strings.Contains(p.body, "This link is not valid or has expired. Ask for a new one.") {
 				t.Errorf("%s: %d, want 400 saying the link is not valid", tc.name, p.status)
 			}
@@ -320,7 +320,7 @@ func TestPasswordResetByEmailedLink(t *testing.T) {
 				t.Errorf("%s: no token_invalid security event", tc.name)
 			}
 		}
-		n := e.newBrowser()
+		n := e.browser()
 		if p := n.post("/signin", url.Values{"email": {"ala@example.org"}, "password": {newPassword}}); p.status != http.StatusSeeOther {
 			t.Errorf("sign-in with the reset password: %d", p.status)
 		}
@@ -333,7 +333,7 @@ func TestPasswordResetByEmailedLink(t *testing.T) {
 func TestEmailVerificationLink(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newTestEnv(t, db, nil)
-		b := e.newBrowser()
+		b := e.browser()
 		b.post("/register", url.Values{"email": {"ala@example.org"}, "password": {testPassword}})
 		link := e.lastLink("ala@example.org", "/verify-email")
 		u, _ := url.Parse(link)
@@ -388,13 +388,13 @@ func TestSessionsPageListsAndSignsOut(t *testing.T) {
 		e := newTestEnv(t, db, nil)
 		e.createUser("ala@example.org")
 		e.createUser("bob@example.org")
-		b := e.newBrowser()
+		b := e.browser()
 		b.header.Set("User-Agent", "Laptop-Browser/1.0")
 		b.signIn("ala@example.org", "")
-		phone := e.newBrowser()
+		phone := e.browser()
 		phone.header.Set("User-Agent", "Phone-Browser/2.0")
 		phone.signIn("ala@example.org", "")
-		bob := e.newBrowser()
+		bob := e.browser()
 		bob.signIn("bob@example.org", "")
 
 		p := b.get("/account/sessions")
@@ -452,7 +452,7 @@ func recoveryCodes(body string) []string {
 // codeStep tries a second-step code in a new sign-in and returns the page.
 func codeStep(e *testEnv, email, code string) (*browser, page) {
 	e.t.Helper()
-	b := e.newBrowser()
+	b := e.browser()
 	if p := b.post("/signin", url.Values{"email": {email}, "password": {testPassword}}); !strings.HasPrefix(p.header.Get("Location"), "/signin/mfa") {
 		e.t.Fatalf("password step: %d %q", p.status, p.header.Get("Location"))
 	}
@@ -466,7 +466,7 @@ func TestTwoStepSignInPages(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newTestEnv(t, db, nil)
 		e.createUser("ala@example.org")
-		b := e.newBrowser()
+		b := e.browser()
 		b.signIn("ala@example.org", "")
 		p := b.get("/account/mfa")
 		if p.status != 200 || !strings.Contains(p.body, "Two-step sign-in is off.") {
@@ -570,7 +570,7 @@ func TestTwoStepSignInPages(t *testing.T) {
 		if n := dbCount(t, db, "SELECT COUNT(*) FROM totp_credentials") + dbCount(t, db, "SELECT COUNT(*) FROM recovery_codes"); n != 0 {
 			t.Errorf("%d TOTP rows left after turning it off", n)
 		}
-		n := e.newBrowser()
+		n := e.browser()
 		if p := n.post("/signin", url.Values{"email": {"ala@example.org"}, "password": {testPassword}}); p.status != http.StatusSeeOther || p.header.Get("Location") != "/account" {
 			t.Errorf("sign-in after turning off: %d %q", p.status, p.header.Get("Location"))
 		}
@@ -606,10 +606,10 @@ func TestAdminGrantsRoleThroughPages(t *testing.T) {
 		e := newTestEnv(t, db, nil)
 		adminID := e.createUser("admin@example.org", identity.RoleAdmin)
 		alaID := e.createUser("ala@example.org")
-		b := e.newBrowser()
+		b := e.browser()
 		b.signIn("admin@example.org", "")
 		secret := b.enableMFA()
-		b = e.newBrowser()
+		b = e.browser()
 		b.signIn("admin@example.org", secret)
 
 		p := b.get("/admin/accounts?q=ala")
@@ -719,14 +719,14 @@ func TestLanguageChoice(t *testing.T) {
 			{"be", "be"}, {"be-BY,be;q=0.9", "be"}, {"ru-RU,ru;q=0.9,en;q=0.8", "ru"}, {"en-GB", "en"},
 			{"de-DE,de;q=0.9", "en"}, {"", "en"}, {"pl,ru;q=0.5", "ru"}, {"en;q=0.1,be;q=0.9", "be"}, {"!!garbage", "en"},
 		} {
-			b := e.newBrowser()
+			b := e.browser()
 			b.header.Set("Accept-Language", tc.accept)
 			if got := lang(b.get("/")); got != tc.want {
 				t.Errorf("Accept-Language %q: %q, want %q", tc.accept, got, tc.want)
 			}
 		}
 		// The switcher remembers the choice over Accept-Language.
-		b := e.newBrowser()
+		b := e.browser()
 		b.header.Set("Accept-Language", "be")
 		b.get("/register")
 		p := b.post("/lang", url.Values{"lang": {"ru"}, "next": {"/register"}})
@@ -755,7 +755,7 @@ func TestLanguageChoice(t *testing.T) {
 
 		// A signed-in person's choice is saved on the account and follows
 		// them to a browser that never chose.
-		s := e.newBrowser()
+		s := e.browser()
 		s.signIn("ala@example.org", "")
 		if p := s.post("/lang", url.Values{"lang": {"be"}, "next": {"/account"}}); p.status != http.StatusSeeOther {
 			t.Fatalf("switch while signed in: %d", p.status)
@@ -763,14 +763,14 @@ func TestLanguageChoice(t *testing.T) {
 		if n := dbCount(t, db, "SELECT COUNT(*) FROM accounts WHERE email = 'ala@example.org' AND locale = 'be'"); n != 1 {
 			t.Error("the choice is not saved on the account")
 		}
-		elsewhere := e.newBrowser()
+		elsewhere := e.browser()
 		elsewhere.header.Set("Accept-Language", "en")
 		elsewhere.signIn("ala@example.org", "")
 		if got := lang(elsewhere.get("/account")); got != "be" {
 			t.Errorf("another browser of the same person: %q, want be", got)
 		}
 		// Mail follows the saved choice too.
-		e.newBrowser().post("/password/forgot", url.Values{"email": {"ala@example.org"}})
+		e.browser().post("/password/forgot", url.Values{"email": {"ala@example.org"}})
 		msgs := e.mails("ala@example.org")
 		if len(msgs) == 0 || msgs[len(msgs)-1].Subject != i18n.T(i18n.Belarusian, "mail.reset.subject") {
 			t.Error("the reset mail is not in the saved language")
@@ -801,13 +801,13 @@ func TestEveryPageIsTranslated(t *testing.T) {
 		adminID := e.createUser("admin@example.org", identity.RoleAdmin)
 		e.createUser("citizen@example.org")
 		e.createUser("staff@example.org", identity.RoleSecurityAnalyst)
-		ab := e.newBrowser()
+		ab := e.browser()
 		ab.signIn("admin@example.org", "")
 		secret := ab.enableMFA()
 		// Something in every list: security events of several kinds.
-		e.newBrowser().post("/signin", url.Values{"email": {"admin@example.org"}, "password": {"not the right password"}})
-		e.newBrowser().postRaw("/register", url.Values{"email": {"x@example.org"}}, nil)
-		e.newBrowser().post("/password/reset", url.Values{"token": {"forged"}, "new_password": {testPassword}})
+		e.browser().post("/signin", url.Values{"email": {"admin@example.org"}, "password": {"not the right password"}})
+		e.browser().postRaw("/register", url.Values{"email": {"x@example.org"}}, nil)
+		e.browser().post("/password/reset", url.Values{"token": {"forged"}, "new_password": {testPassword}})
 		keyRE := keyLike()
 
 		type visit struct {
@@ -815,13 +815,13 @@ func TestEveryPageIsTranslated(t *testing.T) {
 			do   func(lang string) page
 		}
 		as := func(email, secret, lang string) *browser {
-			b := e.newBrowser()
+			b := e.browser()
 			b.header.Set("Accept-Language", lang)
 			b.signIn(email, secret)
 			return b
 		}
 		anon := func(lang string) *browser {
-			b := e.newBrowser()
+			b := e.browser()
 			b.header.Set("Accept-Language", lang)
 			return b
 		}
@@ -960,7 +960,7 @@ func TestEveryPageIsTranslated(t *testing.T) {
 func TestHomeAndNotFoundPages(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newTestEnv(t, db, nil)
-		b := e.newBrowser()
+		b := e.browser()
 		p := b.get("/")
 		if p.status != 200 || !strings.Contains(p.body, "<h1>Take part in decisions that affect you</h1>") ||
 			!strings.Contains(p.body, `href="/register"`) || !strings.Contains(p.body, `href="/log/checkpoint"`) {
@@ -978,7 +978,7 @@ func TestHomeAndNotFoundPages(t *testing.T) {
 				t.Errorf("%s: not the 404 page\n%s", path, p.body)
 			}
 		}
-		st, out, _ := e.newAPI().call("GET", "/api/v1/nope", nil)
+		st, out, _ := e.api().call("GET", "/api/v1/nope", nil)
 		if st != http.StatusNotFound || errorCode(out) != "not_found" {
 			t.Errorf("unknown API path: %d %v", st, out)
 		}
@@ -988,7 +988,7 @@ func TestHomeAndNotFoundPages(t *testing.T) {
 		}
 		// A signed-in person sees their navigation on the home page.
 		e.createUser("ala@example.org")
-		s := e.newBrowser()
+		s := e.browser()
 		s.signIn("ala@example.org", "")
 		if p := s.get("/"); !strings.Contains(p.body, `href="/account"`) || strings.Contains(p.body, `href="/admin/accounts"`) {
 			t.Error("home navigation for a citizen")
@@ -1005,9 +1005,9 @@ func TestSessionsEndAfterIdleAndAbsoluteTimeouts(t *testing.T) {
 		e.createUser("ala@example.org")
 		e.createUser("bob@example.org")
 
-		idle := e.newBrowser()
+		idle := e.browser()
 		idle.signIn("ala@example.org", "")
-		busy := e.newBrowser()
+		busy := e.browser()
 		busy.signIn("ala@example.org", "")
 		for range 2 {
 			e.advance(20 * time.Minute)
@@ -1029,10 +1029,10 @@ func TestSessionsEndAfterIdleAndAbsoluteTimeouts(t *testing.T) {
 			t.Errorf("a session older than 12 hours: %d", p.status)
 		}
 
-		b := e.newBrowser()
+		b := e.browser()
 		b.signIn("bob@example.org", "")
 		secret := b.enableMFA()
-		pending := e.newBrowser()
+		pending := e.browser()
 		pending.post("/signin", url.Values{"email": {"bob@example.org"}, "password": {testPassword}})
 		e.advance(6 * time.Minute)
 		p := pending.post("/signin/mfa", url.Values{"code": {e.totpCode(secret)}, "next": {"/account"}})

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"slices"
 	"strings"
@@ -16,27 +15,6 @@ import (
 	"github.com/veche/veche/internal/store"
 	"github.com/veche/veche/internal/store/storetest"
 )
-
-// newBrowser is a browser with a cookie jar of its own. (testEnv.browser
-// sets the jar on the TLS server's one shared *http.Client, so every
-// browser it returns, and every API client, shares the jar of the browser
-// made last.)
-func (e *testEnv) newBrowser() *browser {
-	b := e.browser()
-	c := *b.c
-	c.Jar, _ = cookiejar.New(nil)
-	b.c = &c
-	return b
-}
-
-// newAPI is an API client that sends no cookies.
-func (e *testEnv) newAPI() *apiClient {
-	a := e.api()
-	c := *a.c
-	c.Jar = nil
-	a.c = &c
-	return a
-}
 
 // dbCount runs a COUNT(*) query and returns the number.
 func dbCount(t testing.TB, db *store.DB, query string, args ...any) int {
@@ -70,7 +48,7 @@ func newRoleHolder(e *testEnv, role identity.Role, n int) *roleHolder {
 	h := &roleHolder{role: role, email: fmt.Sprintf("%s-%d@example.org", strings.ReplaceAll(string(role), "_", "-"), n)}
 	h.id = e.createUser(h.email, role)
 	if role.Staff() {
-		b := e.newBrowser()
+		b := e.browser()
 		b.signIn(h.email, "")
 		h.secret = b.enableMFA()
 	}
@@ -83,7 +61,7 @@ func (h *roleHolder) browser(e *testEnv) *browser {
 	e.t.Helper()
 	e.ensureMFA(h)
 	if h.b == nil || !h.fresh(e, func() (int, string) { p := h.b.get("/api/v1/account"); return p.status, p.body }) {
-		h.b = e.newBrowser()
+		h.b = e.browser()
 		h.b.signIn(h.email, h.secret)
 	}
 	return h.b
@@ -98,7 +76,7 @@ func (h *roleHolder) api(e *testEnv) *apiClient {
 		j, _ := json.Marshal(out)
 		return st, string(j)
 	}) {
-		h.a = e.newAPI()
+		h.a = e.api()
 		h.a.signIn(h.email, h.secret)
 	}
 	return h.a
@@ -134,7 +112,7 @@ func (e *testEnv) ensureMFA(h *roleHolder) {
 	if dbCount(e.t, e.db, "SELECT COUNT(*) FROM totp_credentials WHERE account_id = ? AND enabled = TRUE", h.id) == 1 {
 		return
 	}
-	b := e.newBrowser()
+	b := e.browser()
 	b.signIn(h.email, "")
 	h.secret = b.enableMFA()
 }
@@ -327,13 +305,13 @@ func TestSignedInRoutesWithoutSessionAskToSignIn(t *testing.T) {
 				if rt.method != "GET" {
 					in = "{}"
 				}
-				status, out, _ := e.newAPI().call(rt.method, path, in)
+				status, out, _ := e.api().call(rt.method, path, in)
 				if status != http.StatusUnauthorized || errorCode(out) != "signin_required" {
 					t.Errorf("%s: %d %v, want 401 signin_required", name, status, out)
 				}
 				continue
 			}
-			b := e.newBrowser()
+			b := e.browser()
 			var p page
 			if rt.method == "GET" {
 				p = b.get(path)
@@ -352,13 +330,13 @@ func TestSignedInRoutesWithoutSessionAskToSignIn(t *testing.T) {
 			}
 		}
 		// The destination survives a query string with several parameters.
-		p := e.newBrowser().get("/admin/accounts?q=ala&x=1")
+		p := e.browser().get("/admin/accounts?q=ala&x=1")
 		if loc := p.header.Get("Location"); p.status != http.StatusSeeOther || loc != "/signin?next="+url.QueryEscape("/admin/accounts?q=ala&x=1") {
 			t.Errorf("redirect with a query: %d %q", p.status, loc)
 		}
 		// A form whose session has ended brings the person back to the
 		// page it was on.
-		fb := e.newBrowser()
+		fb := e.browser()
 		fb.get("/")
 		req, _ := http.NewRequest("POST", e.srv.URL+"/account/mfa/totp", strings.NewReader(url.Values{"csrf": {fb.csrf}}.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -374,7 +352,7 @@ func TestSignedInRoutesWithoutSessionAskToSignIn(t *testing.T) {
 		}
 		// A person following that redirect is sent back after signing in.
 		e.createUser("ala@example.org")
-		b := e.newBrowser()
+		b := e.browser()
 		b.get("/signin?next=" + url.QueryEscape("/account/sessions"))
 		p = b.post("/signin", url.Values{"email": {"ala@example.org"}, "password": {testPassword}, "next": {"/account/sessions"}})
 		if p.status != http.StatusSeeOther || p.header.Get("Location") != "/account/sessions" {
@@ -382,7 +360,7 @@ func TestSignedInRoutesWithoutSessionAskToSignIn(t *testing.T) {
 		}
 		// An off-site destination is never followed.
 		for _, next := range []string{"//evil.example/x", "https://evil.example/", "/\\evil.example", "javascript:alert(1)"} {
-			b := e.newBrowser()
+			b := e.browser()
 			p := b.post("/signin", url.Values{"email": {"ala@example.org"}, "password": {testPassword}, "next": {next}})
 			if loc := p.header.Get("Location"); p.status != http.StatusSeeOther || loc != "/account" {
 				t.Errorf("sign-in with next=%q: %d to %q, want /account", next, p.status, loc)
@@ -401,9 +379,9 @@ func TestStaffRolesNeedMFA(t *testing.T) {
 		e.createUser("admin@example.org", identity.RoleAdmin)
 
 		// No second factor enrolled.
-		b := e.newBrowser()
+		b := e.browser()
 		b.signIn("admin@example.org", "")
-		a := e.newAPI()
+		a := e.api()
 		a.signIn("admin@example.org", "")
 		staffPages := []string{"/admin/accounts", "/security/events"}
 		for _, path := range staffPages {
@@ -432,7 +410,7 @@ func TestStaffRolesNeedMFA(t *testing.T) {
 		}
 
 		// MFA turned on in another browser: this session has not passed it.
-		other := e.newBrowser()
+		other := e.browser()
 		other.signIn("admin@example.org", "")
 		secret := other.enableMFA()
 		for _, path := range staffPages {
@@ -450,7 +428,7 @@ func TestStaffRolesNeedMFA(t *testing.T) {
 		}
 
 		// Password given, code not yet: not signed in.
-		pending := e.newBrowser()
+		pending := e.browser()
 		p := pending.post("/signin", url.Values{"email": {"admin@example.org"}, "password": {testPassword}})
 		if !strings.HasPrefix(p.header.Get("Location"), "/signin/mfa") {
 			t.Fatalf("sign-in with MFA on: %d to %q", p.status, p.header.Get("Location"))
@@ -460,7 +438,7 @@ func TestStaffRolesNeedMFA(t *testing.T) {
 				t.Errorf("%s while the code is pending: %d %q", path, p.status, p.header.Get("Location"))
 			}
 		}
-		pa := e.newAPI()
+		pa := e.api()
 		st, out, _ := pa.call("POST", "/api/v1/sessions", map[string]string{"email": "admin@example.org", "password": testPassword})
 		if st != http.StatusCreated || out["mfa_required"] != true {
 			t.Fatalf("API sign-in with MFA on: %d %v", st, out)
@@ -473,7 +451,7 @@ func TestStaffRolesNeedMFA(t *testing.T) {
 		}
 
 		// With the code, staff pages open.
-		full := e.newBrowser()
+		full := e.browser()
 		full.signIn("admin@example.org", secret)
 		for _, path := range staffPages {
 			if p := full.get(path); p.status != 200 {

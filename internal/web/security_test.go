@@ -94,7 +94,7 @@ func TestSecurityHeadersOnEveryResponse(t *testing.T) {
 			} else if tc.method == "POST" {
 				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 			}
-			resp, err := e.newAPI().c.Do(req)
+			resp, err := e.api().c.Do(req)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -158,7 +158,7 @@ func TestPagesHaveNoInlineScriptOrStyle(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newTestEnv(t, db, nil)
 		e.createUser("admin@example.org", identity.RoleAdmin)
-		b := e.newBrowser()
+		b := e.browser()
 		b.signIn("admin@example.org", "")
 		b.enableMFA()
 		inline := regexp.MustCompile(`(?i)<script|<style|\sstyle=|\son[a-z]+=|javascript:`)
@@ -182,11 +182,11 @@ func TestSessionCookie(t *testing.T) {
 		e.createUser("eve@example.org")
 
 		// The attacker's own valid session and a made-up token, planted.
-		eve := e.newBrowser()
+		eve := e.browser()
 		eve.signIn("eve@example.org", "")
 		eveToken := eve.cookie(sessionCookie)
 		for _, planted := range []string{eveToken, "planted-by-attacker-0123456789abcdefghijklmno"} {
-			b := e.newBrowser()
+			b := e.browser()
 			b.get("/")
 			b.setCookie(sessionCookie, planted)
 			p := b.post("/signin", url.Values{"email": {"ala@example.org"}, "password": {testPassword}})
@@ -212,7 +212,7 @@ func TestSessionCookie(t *testing.T) {
 		}
 		// Signing in as someone else in the same browser ends the first
 		// session rather than leaving it behind.
-		sw := e.newBrowser()
+		sw := e.browser()
 		sw.signIn("eve@example.org", "")
 		first := sw.cookie(sessionCookie)
 		sw.signIn("ala@example.org", "")
@@ -222,22 +222,22 @@ func TestSessionCookie(t *testing.T) {
 		if n := dbCount(t, db, "SELECT COUNT(*) FROM sessions WHERE account_id = (SELECT id FROM accounts WHERE email = 'eve@example.org')"); n != 0 {
 			t.Errorf("switching accounts left %d sessions of the first", n)
 		}
-		replayFirst := e.newBrowser()
+		replayFirst := e.browser()
 		replayFirst.setCookie(sessionCookie, first)
 		if p := replayFirst.get("/account"); p.status != http.StatusSeeOther {
 			t.Errorf("the first account's token after switching: %d", p.status)
 		}
 		// The form-token cookie is __Host- too.
-		p := e.newBrowser().get("/")
+		p := e.browser().get("/")
 		if c := setCookies(t, p.header)[csrfCookie]; c == nil || !c.HttpOnly || !c.Secure || c.Path != "/" || c.Domain != "" || c.SameSite != http.SameSiteLaxMode {
 			t.Errorf("form-token cookie: %s", p.header.Values("Set-Cookie"))
 		}
 
 		// Two-step sign-in: the pending token is replaced and dies.
-		b := e.newBrowser()
+		b := e.browser()
 		b.signIn("ala@example.org", "")
 		secret := b.enableMFA()
-		b = e.newBrowser()
+		b = e.browser()
 		p = b.post("/signin", url.Values{"email": {"ala@example.org"}, "password": {testPassword}})
 		pending := b.cookie(sessionCookie)
 		if pending == "" || !strings.HasPrefix(p.header.Get("Location"), "/signin/mfa") {
@@ -249,7 +249,7 @@ func TestSessionCookie(t *testing.T) {
 		if p.status != http.StatusSeeOther || full == "" || full == pending {
 			t.Fatalf("code step: %d, token changed: %v", p.status, full != pending)
 		}
-		old := e.newBrowser()
+		old := e.browser()
 		old.setCookie(sessionCookie, pending)
 		if p := old.get("/account"); p.status != http.StatusSeeOther {
 			t.Errorf("the pending token still works after the code step: %d", p.status)
@@ -258,7 +258,7 @@ func TestSessionCookie(t *testing.T) {
 		// A role grant marks the sessions for a new token at their next
 		// request; the old token then stops working.
 		e.createUser("admin@example.org", identity.RoleAdmin)
-		ab := e.newBrowser()
+		ab := e.browser()
 		ab.signIn("admin@example.org", "")
 		ab.enableMFA()
 		before := b.cookie(sessionCookie)
@@ -274,7 +274,7 @@ func TestSessionCookie(t *testing.T) {
 		if p := b.get("/account"); p.status != 200 || setCookies(t, p.header)[sessionCookie] != nil {
 			t.Errorf("the token is rotated again: %d %v", p.status, p.header.Values("Set-Cookie"))
 		}
-		stale := e.newBrowser()
+		stale := e.browser()
 		stale.setCookie(sessionCookie, before)
 		if p := stale.get("/account"); p.status != http.StatusSeeOther {
 			t.Errorf("the token from before the grant still works: %d", p.status)
@@ -288,12 +288,12 @@ func TestSessionCookie(t *testing.T) {
 		if p := b.post("/signout", nil); p.status != http.StatusSeeOther {
 			t.Fatalf("sign out: %d", p.status)
 		}
-		replay := e.newBrowser()
+		replay := e.browser()
 		replay.setCookie(sessionCookie, token)
 		if p := replay.get("/account"); p.status != http.StatusSeeOther {
 			t.Errorf("token still works after sign-out: %d", p.status)
 		}
-		api := e.newAPI()
+		api := e.api()
 		api.token = token
 		if st, _, _ := api.call("GET", "/api/v1/account", nil); st != http.StatusUnauthorized {
 			t.Errorf("signed-out token as a bearer token: %d", st)
@@ -318,10 +318,10 @@ func TestCrossSiteRequestsAreRefused(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newTestEnv(t, db, nil)
 		e.createUser("ala@example.org")
-		victim := e.newBrowser()
+		victim := e.browser()
 		victim.signIn("ala@example.org", "")
 		victim.get("/account")
-		other := e.newBrowser()
+		other := e.browser()
 		other.get("/")
 		register := url.Values{"email": {"new@example.org"}, "password": {testPassword}}
 		withToken := func(form url.Values, token string) url.Values {
@@ -341,14 +341,14 @@ func TestCrossSiteRequestsAreRefused(t *testing.T) {
 			header map[string]string
 			detail string
 		}{
-			{"registration without a form token", e.newBrowser(), "/register", register, sameSite, "missing or wrong form token"},
-			{"registration with another browser's token", e.newBrowser(), "/register", withToken(register, other.csrf), sameSite, "missing or wrong form token"},
-			{"registration with a made-up token", e.newBrowser(), "/register", withToken(register, strings.Repeat("A", 43)), sameSite, "missing or wrong form token"},
+			{"registration without a form token", e.browser(), "/register", register, sameSite, "missing or wrong form token"},
+			{"registration with another browser's token", e.browser(), "/register", withToken(register, other.csrf), sameSite, "missing or wrong form token"},
+			{"registration with a made-up token", e.browser(), "/register", withToken(register, strings.Repeat("A", 43)), sameSite, "missing or wrong form token"},
 			{"registration from another site with a valid token", other, "/register", withToken(register, other.csrf), crossSite, "Origin=https://evil.example"},
 			{"registration from another site, Origin only", other, "/register", withToken(register, other.csrf), map[string]string{"Origin": "https://evil.example"}, "Origin=https://evil.example"},
 			{"MFA set-up from another site", victim, "/account/mfa/totp", withToken(nil, victim.csrf), crossSite, "Origin=https://evil.example"},
 			{"sign-out without a token", victim, "/signout", nil, sameSite, "missing or wrong form token"},
-			{"sign-in without a token (login CSRF)", e.newBrowser(), "/signin", url.Values{"email": {"ala@example.org"}, "password": {testPassword}}, sameSite, "missing or wrong form token"},
+			{"sign-in without a token (login CSRF)", e.browser(), "/signin", url.Values{"email": {"ala@example.org"}, "password": {testPassword}}, sameSite, "missing or wrong form token"},
 			{"language from another site", victim, "/lang", withToken(url.Values{"lang": {"ru"}}, victim.csrf), crossSite, "Origin=https://evil.example"},
 		}
 		for _, tc := range cases {
@@ -481,11 +481,11 @@ func newMFAPending(e *testEnv, email string) mfaPending {
 			e.t.Fatal(err)
 		}
 	}
-	b := e.newBrowser()
+	b := e.browser()
 	if p := b.post("/signin", url.Values{"email": {email}, "password": {testPassword}}); !strings.HasPrefix(p.header.Get("Location"), "/signin/mfa") {
 		e.t.Fatalf("password step: %d %q", p.status, p.header.Get("Location"))
 	}
-	a := e.newAPI()
+	a := e.api()
 	st, out, _ := a.call("POST", "/api/v1/sessions", map[string]string{"email": email, "password": testPassword})
 	if st != http.StatusCreated || out["mfa_required"] != true {
 		e.t.Fatalf("API password step: %d %v", st, out)
@@ -510,51 +510,51 @@ func TestRateLimits(t *testing.T) {
 	cases := []rateCase{
 		{name: "sign-in per address, page", rule: secops.SignInPerIP,
 			try: func(e *testEnv, _ any) rateReply {
-				return pageReply(e.newBrowser().post("/signin", wrong(fresh("nobody"))))
+				return pageReply(e.browser().post("/signin", wrong(fresh("nobody"))))
 			}},
 		{name: "sign-in per address, API", rule: secops.SignInPerIP,
 			try: func(e *testEnv, _ any) rateReply {
-				return apiReply(e.newAPI().call("POST", "/api/v1/sessions", wrongJSON(fresh("nobody"))))
+				return apiReply(e.api().call("POST", "/api/v1/sessions", wrongJSON(fresh("nobody"))))
 			}},
 		{name: "sign-in per account, page", rule: secops.SignInPerAccount, stored: "SELECT COUNT(*) FROM sessions",
 			setup: func(e *testEnv) any { e.createUser("ala@example.org"); e.createUser("bob@example.org"); return nil },
 			try: func(e *testEnv, _ any) rateReply {
-				return pageReply(e.newBrowser().post("/signin", wrong("ala@example.org")))
+				return pageReply(e.browser().post("/signin", wrong("ala@example.org")))
 			},
 			subject: "another account from the same address",
 			other: func(e *testEnv, _ any) rateReply {
-				return pageReply(e.newBrowser().post("/signin", url.Values{"email": {"bob@example.org"}, "password": {testPassword}}))
+				return pageReply(e.browser().post("/signin", url.Values{"email": {"bob@example.org"}, "password": {testPassword}}))
 			}},
 		{name: "sign-in per account, API", rule: secops.SignInPerAccount, stored: "SELECT COUNT(*) FROM sessions",
 			setup: func(e *testEnv) any { e.createUser("ala@example.org"); e.createUser("bob@example.org"); return nil },
 			try: func(e *testEnv, _ any) rateReply {
-				return apiReply(e.newAPI().call("POST", "/api/v1/sessions", wrongJSON("Ala@Example.org")))
+				return apiReply(e.api().call("POST", "/api/v1/sessions", wrongJSON("Ala@Example.org")))
 			},
 			subject: "another account from the same address",
 			other: func(e *testEnv, _ any) rateReply {
-				return apiReply(e.newAPI().call("POST", "/api/v1/sessions", map[string]string{"email": "bob@example.org", "password": testPassword}))
+				return apiReply(e.api().call("POST", "/api/v1/sessions", map[string]string{"email": "bob@example.org", "password": testPassword}))
 			}},
 		{name: "registration, page", rule: secops.RegisterPerIP, stored: "SELECT COUNT(*) FROM accounts",
 			try: func(e *testEnv, _ any) rateReply {
-				return pageReply(e.newBrowser().post("/register", url.Values{"email": {fresh("new")}, "password": {testPassword}}))
+				return pageReply(e.browser().post("/register", url.Values{"email": {fresh("new")}, "password": {testPassword}}))
 			}},
 		{name: "registration, API", rule: secops.RegisterPerIP, stored: "SELECT COUNT(*) FROM accounts",
 			try: func(e *testEnv, _ any) rateReply {
-				return apiReply(e.newAPI().call("POST", "/api/v1/accounts", map[string]string{"email": fresh("new"), "password": testPassword}))
+				return apiReply(e.api().call("POST", "/api/v1/accounts", map[string]string{"email": fresh("new"), "password": testPassword}))
 			}},
 		{name: "reset per address, page", rule: secops.ResetPerIP, stored: "SELECT COUNT(*) FROM email_tokens",
 			setup: func(e *testEnv) any { e.createUser("ala@example.org"); return nil },
 			try: func(e *testEnv, _ any) rateReply {
-				return pageReply(e.newBrowser().post("/password/forgot", url.Values{"email": {"ala@example.org"}}))
+				return pageReply(e.browser().post("/password/forgot", url.Values{"email": {"ala@example.org"}}))
 			}},
 		{name: "reset per account, API", rule: secops.ResetPerAccount, stored: "SELECT COUNT(*) FROM email_tokens",
 			setup: func(e *testEnv) any { e.createUser("ala@example.org"); e.createUser("bob@example.org"); return nil },
 			try: func(e *testEnv, _ any) rateReply {
-				return apiReply(e.newAPI().call("POST", "/api/v1/password-resets", map[string]string{"email": "ala@example.org"}))
+				return apiReply(e.api().call("POST", "/api/v1/password-resets", map[string]string{"email": "ala@example.org"}))
 			},
 			subject: "another account from the same address",
 			other: func(e *testEnv, _ any) rateReply {
-				return apiReply(e.newAPI().call("POST", "/api/v1/password-resets", map[string]string{"email": "bob@example.org"}))
+				return apiReply(e.api().call("POST", "/api/v1/password-resets", map[string]string{"email": "bob@example.org"}))
 			}},
 		{name: "second step per address, page", rule: secops.MFAPerIP,
 			setup: func(e *testEnv) any { return nil },
@@ -578,7 +578,7 @@ func TestRateLimits(t *testing.T) {
 		{name: "password re-check per account, page", rule: secops.ReauthPerAccount,
 			setup: func(e *testEnv) any {
 				e.createUser("ala@example.org")
-				b := e.newBrowser()
+				b := e.browser()
 				b.signIn("ala@example.org", "")
 				return b
 			},
@@ -638,7 +638,7 @@ func TestRateLimitPagesSayHowLongToWait(t *testing.T) {
 	db := storetest.SQLite(t)
 	e := newTestEnv(t, db, map[string]secops.Limit{secops.SignInPerAccount: {Every: time.Minute, Burst: 1}})
 	e.createUser("ala@example.org")
-	b := e.newBrowser()
+	b := e.browser()
 	b.post("/signin", url.Values{"email": {"ala@example.org"}, "password": {"not the right password at all"}})
 	p := b.post("/signin", url.Values{"email": {"ala@example.org"}, "password": {"not the right password at all"}})
 	if p.status != http.StatusTooManyRequests || !regexp.MustCompile(`Wait \d+ seconds`).MatchString(p.body) {
@@ -647,7 +647,7 @@ func TestRateLimitPagesSayHowLongToWait(t *testing.T) {
 	if !strings.Contains(p.body, `value="ala@example.org"`) || strings.Contains(p.body, "not the right password") {
 		t.Error("the throttled page should keep the address and drop the password")
 	}
-	st, out, h := e.newAPI().call("POST", "/api/v1/sessions", map[string]string{"email": "ala@example.org", "password": testPassword})
+	st, out, h := e.api().call("POST", "/api/v1/sessions", map[string]string{"email": "ala@example.org", "password": testPassword})
 	if st != http.StatusTooManyRequests || errorCode(out) != "rate_limited" || h.Get("Retry-After") == "" {
 		t.Errorf("throttled API sign-in: %d %v", st, out)
 	}
@@ -662,7 +662,7 @@ func TestPerAccountThrottleDoesNotLockTheAccount(t *testing.T) {
 	e.createUser("ala@example.org")
 	refused := 0
 	for range 10 {
-		p := e.newBrowser().post("/signin", url.Values{"email": {"ala@example.org"}, "password": {"not the right password at all"}})
+		p := e.browser().post("/signin", url.Values{"email": {"ala@example.org"}, "password": {"not the right password at all"}})
 		if p.status == http.StatusTooManyRequests {
 			refused++
 		}
@@ -671,7 +671,7 @@ func TestPerAccountThrottleDoesNotLockTheAccount(t *testing.T) {
 		t.Fatal("ten quick wrong passwords were never throttled")
 	}
 	time.Sleep(120 * time.Millisecond)
-	b := e.newBrowser()
+	b := e.browser()
 	b.signIn("ala@example.org", "")
 	if p := b.get("/account"); p.status != 200 {
 		t.Errorf("owner after the throttle: %d", p.status)
@@ -708,7 +708,7 @@ func TestFailedSignInsAreRecordedWithoutSecrets(t *testing.T) {
 		const badPassword = "Zebra-Wrong-Password-7319"
 		alaID := e.createUser("ala@example.org")
 		bobID := e.createUser("bob@example.org")
-		b := e.newBrowser()
+		b := e.browser()
 		b.signIn("bob@example.org", "")
 		bobSecret := b.enableMFA()
 		e.advance(30 * time.Second)
@@ -722,13 +722,13 @@ func TestFailedSignInsAreRecordedWithoutSecrets(t *testing.T) {
 			route   string
 		}{
 			{"wrong password, page", func() {
-				e.newBrowser().post("/signin", url.Values{"email": {"ala@example.org"}, "password": {badPassword}})
+				e.browser().post("/signin", url.Values{"email": {"ala@example.org"}, "password": {badPassword}})
 			}, "signin_failed", e.id.Pseudonym(alaID), "/signin"},
 			{"wrong password, API", func() {
-				e.newAPI().call("POST", "/api/v1/sessions", map[string]string{"email": "ala@example.org", "password": badPassword})
+				e.api().call("POST", "/api/v1/sessions", map[string]string{"email": "ala@example.org", "password": badPassword})
 			}, "signin_failed", e.id.Pseudonym(alaID), "/api/v1/sessions"},
 			{"unknown address", func() {
-				e.newBrowser().post("/signin", url.Values{"email": {"nobody@example.org"}, "password": {badPassword}})
+				e.browser().post("/signin", url.Values{"email": {"nobody@example.org"}, "password": {badPassword}})
 			}, "signin_failed", "", "/signin"},
 			{"wrong code", func() {
 				newMFAPending(e, "bob@example.org").b.post("/signin/mfa", url.Values{"code": {"999999"}})
@@ -740,7 +740,7 @@ func TestFailedSignInsAreRecordedWithoutSecrets(t *testing.T) {
 				p.b.post("/signin/mfa", url.Values{"code": {usedCode}})
 			}, "mfa_failed", e.id.Pseudonym(bobID), "/signin/mfa"},
 			{"wrong password re-check", func() {
-				b := e.newBrowser()
+				b := e.browser()
 				b.signIn("ala@example.org", "")
 				b.post("/reauth", url.Values{"password": {badPassword}})
 			}, "reauth_failed", e.id.Pseudonym(alaID), "/reauth"},
@@ -816,11 +816,11 @@ func TestNoAccountEnumeration(t *testing.T) {
 			body   string
 		}
 		pageAnswer := func(path string, form url.Values) answer {
-			p := e.newBrowser().post(path, form)
+			p := e.browser().post(path, form)
 			return answer{p.status, normalizePage(p.body, form.Get("email"))}
 		}
 		apiAnswer := func(path string, body map[string]string) answer {
-			st, out, _ := e.newAPI().call("POST", path, body)
+			st, out, _ := e.api().call("POST", path, body)
 			return answer{st, fmt.Sprint(out)}
 		}
 		cases := []struct {
@@ -896,7 +896,7 @@ func TestForwardedForIsIgnoredWithoutProxy(t *testing.T) {
 	e := newTestEnv(t, db, map[string]secops.Limit{secops.SignInPerIP: {Every: time.Hour, Burst: 1}})
 	var last page
 	for _, spoofed := range []string{"198.51.100.1", "198.51.100.2"} {
-		b := e.newBrowser()
+		b := e.browser()
 		b.header.Set("X-Forwarded-For", spoofed)
 		last = b.post("/signin", url.Values{"email": {"nobody@example.org"}, "password": {"not the right password at all"}})
 	}
@@ -931,11 +931,11 @@ func TestCacheableResponsesSetNoCookies(t *testing.T) {
 				}
 			}
 		}
-		check("a new visitor", e.newBrowser())
+		check("a new visitor", e.browser())
 
-		b := e.newBrowser()
+		b := e.browser()
 		b.signIn("ala@example.org", "")
-		admin := e.newBrowser()
+		admin := e.browser()
 		admin.signIn("admin@example.org", "")
 		admin.enableMFA()
 		if p := admin.post(fmt.Sprintf("/admin/accounts/%d/roles", alaID), url.Values{"role": {"moderator"}}); p.status != http.StatusSeeOther {
@@ -951,7 +951,7 @@ func TestCacheableResponsesSetNoCookies(t *testing.T) {
 			t.Errorf("the next page does not rotate the token: %d", p.status)
 		}
 
-		dead := e.newBrowser()
+		dead := e.browser()
 		dead.setCookie(sessionCookie, "no-such-session-token-0123456789abcdefghijk")
 		check("a dead session", dead)
 	})
