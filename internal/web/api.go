@@ -65,47 +65,61 @@ func decodeNoBody(r *http.Request) error {
 // apiLang is the language for messages the API queues (emails).
 func apiLang(r *http.Request) i18n.Lang { return i18n.Negotiate("", r.Header.Get("Accept-Language")) }
 
-// accepted is the answer to requests whose outcome must not tell whether an
-// account exists.
-func accepted(w http.ResponseWriter, status string) {
-	writeJSON(w, http.StatusAccepted, map[string]string{"status": status})
+// answer is what an API handler produces: a status and a value to send as
+// JSON (nil for no body).
+type answer struct {
+	status int
+	body   any
 }
 
-func (s *Server) apiRegister(w http.ResponseWriter, r *http.Request, c *reqCtx) {
-	var b credentialsBody
-	if err := decodeJSON(r, &b); err != nil {
-		s.fail(w, r, c, err)
-		return
+// status answers with {"status": word}.
+func status(code int, word string) answer {
+	return answer{code, map[string]string{"status": word}}
+}
+
+// apiCall turns fn, which takes the decoded request body, into a route
+// handler: it decodes strictly (an endpoint with body type emptyBody takes
+// an empty body or {}), calls fn, and writes its answer or its error.
+func apiCall[B any](s *Server, fn func(r *http.Request, c *reqCtx, b *B) (answer, error)) handler {
+	return func(w http.ResponseWriter, r *http.Request, c *reqCtx) {
+		var b B
+		var err error
+		if _, none := any(&b).(*emptyBody); none {
+			err = decodeNoBody(r)
+		} else {
+			err = decodeJSON(r, &b)
+		}
+		var a answer
+		if err == nil {
+			a, err = fn(r, c, &b)
+		}
+		switch {
+		case err != nil:
+			s.fail(w, r, c, err)
+		case a.body == nil:
+			w.WriteHeader(a.status)
+		default:
+			writeJSON(w, a.status, a.body)
+		}
 	}
+}
+
+func (s *Server) apiRegister(r *http.Request, c *reqCtx, b *credentialsBody) (answer, error) {
 	if err := s.limit(r, c, secops.RegisterPerIP, c.ip); err != nil {
-		s.fail(w, r, c, err)
-		return
+		return answer{}, err
 	}
 	if err := s.id.Register(r.Context(), b.Email, b.Password, apiLang(r)); err != nil {
-		s.fail(w, r, c, err)
-		return
+		return answer{}, err
 	}
-	accepted(w, "verification_sent")
+	// 202 whether or not the address had an account: nothing here tells.
+	return status(http.StatusAccepted, "verification_sent"), nil
 }
 
-func (s *Server) apiVerifyEmail(w http.ResponseWriter, r *http.Request, c *reqCtx) {
-	var b tokenBody
-	if err := decodeJSON(r, &b); err != nil {
-		s.fail(w, r, c, err)
-		return
+func (s *Server) apiVerifyEmail(r *http.Request, c *reqCtx, b *tokenBody) (answer, error) {
+	if err := s.verifyEmailCore(r, c, b.Token); err != nil {
+		return answer{}, err
 	}
-	if err := s.limit(r, c, secops.EmailVerifyPerIP, c.ip); err != nil {
-		s.fail(w, r, c, err)
-		return
-	}
-	if err := s.id.VerifyEmail(r.Context(), b.Token); err != nil {
-		if errors.Is(err, identity.ErrTokenInvalid) {
-			s.Events.Record(r.Context(), secops.Event{Kind: secops.TokenInvalid, IP: c.ip, Route: r.URL.Path})
-		}
-		s.fail(w, r, c, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "verified"})
+	return status(http.StatusOK, "verified"), nil
 }
 
 type sessionJSON struct {
@@ -114,70 +128,35 @@ type sessionJSON struct {
 	ExpiresAt   time.Time `json:"expires_at"`
 }
 
-func (s *Server) apiSignIn(w http.ResponseWriter, r *http.Request, c *reqCtx) {
-	var b credentialsBody
-	if err := decodeJSON(r, &b); err != nil {
-		s.fail(w, r, c, err)
-		return
-	}
+func (s *Server) apiSignIn(r *http.Request, c *reqCtx, b *credentialsBody) (answer, error) {
 	res, err := s.signInCore(r, c, b.Email, b.Password, identity.KindAPI)
 	if err != nil {
-		s.fail(w, r, c, err)
-		return
+		return answer{}, err
 	}
-	writeJSON(w, http.StatusCreated, sessionJSON{Token: res.Token, MFARequired: res.MFARequired, ExpiresAt: res.ExpiresAt})
+	return answer{http.StatusCreated, sessionJSON{Token: res.Token, MFARequired: res.MFARequired, ExpiresAt: res.ExpiresAt}}, nil
 }
 
 // apiMFAStep completes a sign-in; the pending token is the bearer token.
-func (s *Server) apiMFAStep(w http.ResponseWriter, r *http.Request, c *reqCtx) {
-	var b codeBody
-	if err := decodeJSON(r, &b); err != nil {
-		s.fail(w, r, c, err)
-		return
-	}
+func (s *Server) apiMFAStep(r *http.Request, c *reqCtx, b *codeBody) (answer, error) {
 	res, err := s.mfaCore(r, c, c.token, b.Code)
 	if err != nil {
-		s.fail(w, r, c, err)
-		return
+		return answer{}, err
 	}
-	writeJSON(w, http.StatusCreated, sessionJSON{Token: res.Token, ExpiresAt: res.ExpiresAt})
+	return answer{http.StatusCreated, sessionJSON{Token: res.Token, ExpiresAt: res.ExpiresAt}}, nil
 }
 
-func (s *Server) apiForgot(w http.ResponseWriter, r *http.Request, c *reqCtx) {
-	var b emailBody
-	if err := decodeJSON(r, &b); err != nil {
-		s.fail(w, r, c, err)
-		return
-	}
+func (s *Server) apiForgot(r *http.Request, c *reqCtx, b *emailBody) (answer, error) {
 	if err := s.forgotCore(r, c, b.Email); err != nil {
-		s.fail(w, r, c, err)
-		return
+		return answer{}, err
 	}
-	accepted(w, "reset_sent_if_registered")
+	return status(http.StatusAccepted, "reset_sent_if_registered"), nil
 }
 
-func (s *Server) apiReset(w http.ResponseWriter, r *http.Request, c *reqCtx) {
-	var b resetBody
-	if err := decodeJSON(r, &b); err != nil {
-		s.fail(w, r, c, err)
-		return
+func (s *Server) apiReset(r *http.Request, c *reqCtx, b *resetBody) (answer, error) {
+	if err := s.resetCore(r, c, b.Token, b.NewPassword); err != nil {
+		return answer{}, err
 	}
-	// Each attempt costs a password hash before the token is looked up, so
-	// it is limited like the other uses of emailed tokens: unlimited, a
-	// stream of forged tokens would fill the bounded hashing queue and make
-	// everyone's sign-in answer busy.
-	if err := s.limit(r, c, secops.EmailVerifyPerIP, c.ip); err != nil {
-		s.fail(w, r, c, err)
-		return
-	}
-	if err := s.id.ResetPassword(r.Context(), b.Token, b.NewPassword); err != nil {
-		if errors.Is(err, identity.ErrTokenInvalid) {
-			s.Events.Record(r.Context(), secops.Event{Kind: secops.TokenInvalid, IP: c.ip, Route: r.URL.Path})
-		}
-		s.fail(w, r, c, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "password_reset"})
+	return status(http.StatusOK, "password_reset"), nil
 }
 
 type accountJSON struct {
@@ -190,15 +169,18 @@ type accountJSON struct {
 	MFAEnabled    bool            `json:"mfa_enabled"`
 }
 
+func accountAnswer(a *identity.Account) answer {
+	return answer{http.StatusOK, map[string]any{"account": toAccountJSON(a)}}
+}
+
 func toAccountJSON(a *identity.Account) accountJSON {
 	return accountJSON{a.ID, a.Email, a.EmailVerified, a.Locale, a.CreatedAt, a.Roles, a.MFAEnabled}
 }
 
-func (s *Server) apiAccount(w http.ResponseWriter, r *http.Request, c *reqCtx) {
+func (s *Server) apiAccount(r *http.Request, c *reqCtx, _ *emptyBody) (answer, error) {
 	a, err := s.id.Account(r.Context(), c.principal.AccountID)
 	if err != nil {
-		s.fail(w, r, c, err)
-		return
+		return answer{}, err
 	}
 	var perms []identity.Permission
 	for _, p := range identity.Permissions {
@@ -206,94 +188,54 @@ func (s *Server) apiAccount(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 			perms = append(perms, p)
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"account": toAccountJSON(a), "permissions": perms,
+	return answer{http.StatusOK, map[string]any{"account": toAccountJSON(a), "permissions": perms,
 		"session": map[string]any{"id": c.principal.SessionID, "mfa_verified": c.principal.MFAVerified,
-			"authenticated_at": c.principal.AuthenticatedAt, "recently_authenticated": s.id.RecentlyAuthenticated(c.principal)}})
+			"authenticated_at": c.principal.AuthenticatedAt, "recently_authenticated": s.id.RecentlyAuthenticated(c.principal)}}}, nil
 }
 
-func (s *Server) apiReauth(w http.ResponseWriter, r *http.Request, c *reqCtx) {
-	var b reauthBody
-	if err := decodeJSON(r, &b); err != nil {
-		s.fail(w, r, c, err)
-		return
-	}
+func (s *Server) apiReauth(r *http.Request, c *reqCtx, b *reauthBody) (answer, error) {
 	if err := s.reauthCore(r, c, b.Password, b.Code); err != nil {
-		s.fail(w, r, c, err)
-		return
+		return answer{}, err
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "reauthenticated"})
+	return status(http.StatusOK, "reauthenticated"), nil
 }
 
-func (s *Server) apiChangePassword(w http.ResponseWriter, r *http.Request, c *reqCtx) {
-	var b newPasswordBody
-	if err := decodeJSON(r, &b); err != nil {
-		s.fail(w, r, c, err)
-		return
-	}
+func (s *Server) apiChangePassword(r *http.Request, c *reqCtx, b *newPasswordBody) (answer, error) {
 	if err := s.id.ChangePassword(r.Context(), c.principal, b.NewPassword); err != nil {
-		s.fail(w, r, c, err)
-		return
+		return answer{}, err
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "password_changed"})
+	return status(http.StatusOK, "password_changed"), nil
 }
 
-func (s *Server) apiMFABegin(w http.ResponseWriter, r *http.Request, c *reqCtx) {
-	if err := decodeNoBody(r); err != nil {
-		s.fail(w, r, c, err)
-		return
-	}
+func (s *Server) apiMFABegin(r *http.Request, c *reqCtx, _ *emptyBody) (answer, error) {
 	e, err := s.id.BeginTOTP(r.Context(), c.principal)
 	if err != nil {
-		s.fail(w, r, c, err)
-		return
+		return answer{}, err
 	}
-	writeJSON(w, http.StatusCreated, map[string]string{"secret": e.Secret, "uri": e.URI})
+	return answer{http.StatusCreated, map[string]string{"secret": e.Secret, "uri": e.URI}}, nil
 }
 
-func (s *Server) apiMFAConfirm(w http.ResponseWriter, r *http.Request, c *reqCtx) {
-	var b codeBody
-	if err := decodeJSON(r, &b); err != nil {
-		s.fail(w, r, c, err)
-		return
-	}
-	if err := s.limit(r, c, secops.MFAPerAccount, "account:"+itoa64(c.principal.AccountID)); err != nil {
-		s.fail(w, r, c, err)
-		return
-	}
-	codes, err := s.id.ConfirmTOTP(r.Context(), c.principal, b.Code)
+func (s *Server) apiMFAConfirm(r *http.Request, c *reqCtx, b *codeBody) (answer, error) {
+	codes, err := s.confirmTOTPCore(r, c, b.Code)
 	if err != nil {
-		if errors.Is(err, identity.ErrInvalidCode) {
-			s.Events.Record(r.Context(), secops.Event{Kind: secops.MFAFailed, IP: c.ip, Account: s.id.Pseudonym(c.principal.AccountID), Route: r.URL.Path})
-		}
-		s.fail(w, r, c, err)
-		return
+		return answer{}, err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"status": "mfa_enabled", "recovery_codes": codes})
+	return answer{http.StatusOK, map[string]any{"status": "mfa_enabled", "recovery_codes": codes}}, nil
 }
 
-func (s *Server) apiMFADisable(w http.ResponseWriter, r *http.Request, c *reqCtx) {
-	if err := decodeNoBody(r); err != nil {
-		s.fail(w, r, c, err)
-		return
-	}
+func (s *Server) apiMFADisable(r *http.Request, c *reqCtx, _ *emptyBody) (answer, error) {
 	if err := s.id.DisableTOTP(r.Context(), c.principal); err != nil {
-		s.fail(w, r, c, err)
-		return
+		return answer{}, err
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "mfa_disabled"})
+	return status(http.StatusOK, "mfa_disabled"), nil
 }
 
-func (s *Server) apiMFARecoveryCodes(w http.ResponseWriter, r *http.Request, c *reqCtx) {
-	if err := decodeNoBody(r); err != nil {
-		s.fail(w, r, c, err)
-		return
-	}
+func (s *Server) apiMFARecoveryCodes(r *http.Request, c *reqCtx, _ *emptyBody) (answer, error) {
 	codes, err := s.id.RegenerateRecoveryCodes(r.Context(), c.principal)
 	if err != nil {
-		s.fail(w, r, c, err)
-		return
+		return answer{}, err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"recovery_codes": codes})
+	return answer{http.StatusOK, map[string]any{"recovery_codes": codes}}, nil
 }
 
 type sessionInfoJSON struct {
@@ -308,114 +250,86 @@ type sessionInfoJSON struct {
 	Current     bool      `json:"current"`
 }
 
-func (s *Server) apiSessions(w http.ResponseWriter, r *http.Request, c *reqCtx) {
+func (s *Server) apiSessions(r *http.Request, c *reqCtx, _ *emptyBody) (answer, error) {
 	list, err := s.id.Sessions(r.Context(), c.principal)
 	if err != nil {
-		s.fail(w, r, c, err)
-		return
+		return answer{}, err
 	}
 	out := make([]sessionInfoJSON, 0, len(list))
 	for _, x := range list {
 		out = append(out, sessionInfoJSON{x.ID, string(x.Kind), x.CreatedAt, x.LastSeenAt, x.ExpiresAt, x.UserAgent, x.IP, x.MFAVerified, x.Current})
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"sessions": out})
+	return answer{http.StatusOK, map[string]any{"sessions": out}}, nil
 }
 
-func (s *Server) apiSignOut(w http.ResponseWriter, r *http.Request, c *reqCtx) {
-	if err := decodeNoBody(r); err != nil {
-		s.fail(w, r, c, err)
-		return
-	}
-	if err := s.id.SignOut(r.Context(), c.token); err != nil {
-		s.fail(w, r, c, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+func (s *Server) apiSignOut(r *http.Request, c *reqCtx, _ *emptyBody) (answer, error) {
+	return answer{status: http.StatusNoContent}, s.id.SignOut(r.Context(), c.token)
 }
 
-func (s *Server) apiRevokeSession(w http.ResponseWriter, r *http.Request, c *reqCtx) {
-	if err := decodeNoBody(r); err != nil {
-		s.fail(w, r, c, err)
-		return
-	}
-	if err := s.id.RevokeSession(r.Context(), c.principal, r.PathValue("id")); err != nil {
-		s.fail(w, r, c, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+func (s *Server) apiRevokeSession(r *http.Request, c *reqCtx, _ *emptyBody) (answer, error) {
+	return answer{status: http.StatusNoContent}, s.id.RevokeSession(r.Context(), c.principal, r.PathValue("id"))
 }
 
-func (s *Server) apiFindAccounts(w http.ResponseWriter, r *http.Request, c *reqCtx) {
+func (s *Server) apiFindAccounts(r *http.Request, c *reqCtx, _ *emptyBody) (answer, error) {
 	list, err := s.id.FindAccounts(r.Context(), c.principal, r.URL.Query().Get("q"))
 	if err != nil {
-		s.fail(w, r, c, err)
-		return
+		return answer{}, err
 	}
 	out := make([]accountJSON, 0, len(list))
 	for i := range list {
 		out = append(out, toAccountJSON(&list[i]))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"accounts": out})
+	return answer{http.StatusOK, map[string]any{"accounts": out}}, nil
 }
 
-func (s *Server) apiGetAccount(w http.ResponseWriter, r *http.Request, c *reqCtx) {
+func (s *Server) apiGetAccount(r *http.Request, c *reqCtx, _ *emptyBody) (answer, error) {
 	id, err := pathID(r)
 	if err != nil {
-		s.fail(w, r, c, err)
-		return
+		return answer{}, err
 	}
 	a, err := s.id.AccountFor(r.Context(), c.principal, id)
 	if err != nil {
-		s.fail(w, r, c, err)
-		return
+		return answer{}, err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"account": toAccountJSON(a)})
+	return accountAnswer(a), nil
 }
 
-func (s *Server) apiGrantRole(w http.ResponseWriter, r *http.Request, c *reqCtx) {
-	s.apiRoleChange(w, r, c, s.id.GrantRole)
+func (s *Server) apiGrantRole(r *http.Request, c *reqCtx, _ *emptyBody) (answer, error) {
+	return s.apiRoleChange(r, c, s.id.GrantRole)
 }
 
-func (s *Server) apiRevokeRole(w http.ResponseWriter, r *http.Request, c *reqCtx) {
-	s.apiRoleChange(w, r, c, s.id.RevokeRole)
+func (s *Server) apiRevokeRole(r *http.Request, c *reqCtx, _ *emptyBody) (answer, error) {
+	return s.apiRoleChange(r, c, s.id.RevokeRole)
 }
 
-func (s *Server) apiRoleChange(w http.ResponseWriter, r *http.Request, c *reqCtx,
-	change func(ctx context.Context, p *identity.Principal, id int64, role identity.Role) error) {
-	if err := decodeNoBody(r); err != nil {
-		s.fail(w, r, c, err)
-		return
-	}
+// apiRoleChange applies a grant or revocation and answers with the account.
+func (s *Server) apiRoleChange(r *http.Request, c *reqCtx,
+	change func(ctx context.Context, p *identity.Principal, id int64, role identity.Role) error) (answer, error) {
 	id, err := pathID(r)
 	if err != nil {
-		s.fail(w, r, c, err)
-		return
+		return answer{}, err
 	}
 	if err := change(r.Context(), c.principal, id, identity.Role(r.PathValue("role"))); err != nil {
-		s.fail(w, r, c, err)
-		return
+		return answer{}, err
 	}
 	a, err := s.id.AccountFor(r.Context(), c.principal, id)
 	if err != nil {
-		s.fail(w, r, c, err)
-		return
+		return answer{}, err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"account": toAccountJSON(a)})
+	return accountAnswer(a), nil
 }
 
-func (s *Server) apiSecurityEvents(w http.ResponseWriter, r *http.Request, c *reqCtx) {
+func (s *Server) apiSecurityEvents(r *http.Request, c *reqCtx, _ *emptyBody) (answer, error) {
 	f, err := eventFilter(r)
 	if err != nil {
-		s.fail(w, r, c, err)
-		return
+		return answer{}, err
 	}
 	events, err := s.Events.Events(r.Context(), f)
 	if err != nil {
-		s.fail(w, r, c, err)
-		return
+		return answer{}, err
 	}
 	if events == nil {
 		events = []secops.Event{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"events": events})
+	return answer{http.StatusOK, map[string]any{"events": events}}, nil
 }

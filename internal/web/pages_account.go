@@ -10,7 +10,6 @@ import (
 	"github.com/veche/veche/internal/i18n"
 	"github.com/veche/veche/internal/identity"
 	"github.com/veche/veche/internal/identity/totp"
-	"github.com/veche/veche/internal/secops"
 	"github.com/veche/veche/internal/validate"
 )
 
@@ -50,17 +49,6 @@ func (s *Server) reauth(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 		return
 	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
-}
-
-func (s *Server) reauthCore(r *http.Request, c *reqCtx, pw, code string) error {
-	if err := s.limit(r, c, secops.ReauthPerAccount, "account:"+itoa64(c.principal.AccountID)); err != nil {
-		return err
-	}
-	err := s.id.Reauthenticate(r.Context(), c.principal, pw, code)
-	if errors.Is(err, identity.ErrBadCredentials) || errors.Is(err, identity.ErrInvalidCode) {
-		s.Events.Record(r.Context(), secops.Event{Kind: secops.ReauthFailed, IP: c.ip, Account: s.id.Pseudonym(c.principal.AccountID), Route: r.URL.Path})
-	}
-	return err
 }
 
 func (s *Server) changePasswordForm(w http.ResponseWriter, r *http.Request, c *reqCtx) {
@@ -122,13 +110,8 @@ func (s *Server) mfaBegin(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 }
 
 func (s *Server) mfaConfirm(w http.ResponseWriter, r *http.Request, c *reqCtx) {
-	if err := s.limit(r, c, secops.MFAPerAccount, "account:"+itoa64(c.principal.AccountID)); err != nil {
-		s.fail(w, r, c, err)
-		return
-	}
-	codes, err := s.id.ConfirmTOTP(r.Context(), c.principal, r.PostFormValue("code"))
+	codes, err := s.confirmTOTPCore(r, c, r.PostFormValue("code"))
 	if errors.Is(err, identity.ErrInvalidCode) {
-		s.Events.Record(r.Context(), secops.Event{Kind: secops.MFAFailed, IP: c.ip, Account: s.id.Pseudonym(c.principal.AccountID), Route: r.URL.Path})
 		s.renderMFA(w, r, c, http.StatusUnprocessableEntity, i18n.T(c.lang, "error.invalid_code"))
 		return
 	}

@@ -67,14 +67,7 @@ func (s *Server) verifyEmailForm(w http.ResponseWriter, r *http.Request, c *reqC
 }
 
 func (s *Server) verifyEmail(w http.ResponseWriter, r *http.Request, c *reqCtx) {
-	if err := s.limit(r, c, secops.EmailVerifyPerIP, c.ip); err != nil {
-		s.fail(w, r, c, err)
-		return
-	}
-	if err := s.id.VerifyEmail(r.Context(), r.PostFormValue("token")); err != nil {
-		if errors.Is(err, identity.ErrTokenInvalid) {
-			s.Events.Record(r.Context(), secops.Event{Kind: secops.TokenInvalid, IP: c.ip, Route: r.URL.Path})
-		}
+	if err := s.verifyEmailCore(r, c, r.PostFormValue("token")); err != nil {
 		s.fail(w, r, c, err)
 		return
 	}
@@ -126,27 +119,6 @@ func (s *Server) endReplacedSession(r *http.Request, c *reqCtx) {
 	}
 }
 
-// signInCore is sign-in as both the page and the API do it: rate limits
-// per address and per account, then the password, recording failures.
-func (s *Server) signInCore(r *http.Request, c *reqCtx, email, pw string, kind identity.SessionKind) (*identity.SignInResult, error) {
-	if err := s.limit(r, c, secops.SignInPerIP, c.ip); err != nil {
-		return nil, err
-	}
-	normalized, _ := identity.NormalizeEmail(email)
-	if err := s.limit(r, c, secops.SignInPerAccount, normalized); err != nil {
-		return nil, err
-	}
-	res, accountID, err := s.id.SignIn(r.Context(), email, pw, kind, identity.ClientMeta{IP: c.ip, UserAgent: r.UserAgent()})
-	if errors.Is(err, identity.ErrBadCredentials) {
-		ev := secops.Event{Kind: secops.SignInFailed, IP: c.ip, Route: r.URL.Path}
-		if accountID != 0 {
-			ev.Account = s.id.Pseudonym(accountID)
-		}
-		s.Events.Record(r.Context(), ev)
-	}
-	return res, err
-}
-
 // afterSignIn sends staff who have no second factor yet to set one up.
 func (s *Server) afterSignIn(r *http.Request, token, next string) string {
 	if p, _, err := s.id.Authenticate(r.Context(), token); err == nil && p.NeedsMFAEnrolment() {
@@ -181,31 +153,6 @@ func (s *Server) mfaStep(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
-// mfaCore completes a pending sign-in with a second factor, with limits
-// per address and per account, recording failures.
-func (s *Server) mfaCore(r *http.Request, c *reqCtx, token, code string) (*identity.SignInResult, error) {
-	if token == "" {
-		return nil, identity.ErrSessionInvalid
-	}
-	if err := s.limit(r, c, secops.MFAPerIP, c.ip); err != nil {
-		return nil, err
-	}
-	// Per account, not per pending sign-in: each password sign-in would
-	// otherwise bring a fresh budget of code guesses.
-	pendingFor, err := s.id.PendingAccount(r.Context(), token)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.limit(r, c, secops.MFAPerAccount, "account:"+itoa64(pendingFor)); err != nil {
-		return nil, err
-	}
-	res, accountID, err := s.id.CompleteMFA(r.Context(), token, code)
-	if errors.Is(err, identity.ErrInvalidCode) {
-		s.Events.Record(r.Context(), secops.Event{Kind: secops.MFAFailed, IP: c.ip, Account: s.id.Pseudonym(accountID), Route: r.URL.Path})
-	}
-	return res, err
-}
-
 func (s *Server) signOut(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 	if c.token != "" {
 		if err := s.id.SignOut(r.Context(), c.token); err != nil {
@@ -234,33 +181,19 @@ func (s *Server) forgot(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 	s.render(w, r, c, http.StatusOK, "check-email", map[string]any{"Email": r.PostFormValue("email"), "Reset": true})
 }
 
-func (s *Server) forgotCore(r *http.Request, c *reqCtx, email string) error {
-	if err := s.limit(r, c, secops.ResetPerIP, c.ip); err != nil {
-		return err
-	}
-	normalized, _ := identity.NormalizeEmail(email)
-	if err := s.limit(r, c, secops.ResetPerAccount, normalized); err != nil {
-		return err
-	}
-	return s.id.RequestPasswordReset(r.Context(), email, c.lang)
-}
-
 func (s *Server) resetForm(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 	s.renderForm(w, r, c, http.StatusOK, "reset", map[string]any{"Token": r.URL.Query().Get("token")}, nil, nil)
 }
 
 func (s *Server) reset(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 	token := r.PostFormValue("token")
-	err := s.id.ResetPassword(r.Context(), token, r.PostFormValue("new_password"))
+	err := s.resetCore(r, c, token, r.PostFormValue("new_password"))
 	var v validate.Errors
 	if errors.As(err, &v) {
 		s.renderForm(w, r, c, http.StatusUnprocessableEntity, "reset", map[string]any{"Token": token}, nil, v)
 		return
 	}
 	if err != nil {
-		if errors.Is(err, identity.ErrTokenInvalid) {
-			s.Events.Record(r.Context(), secops.Event{Kind: secops.TokenInvalid, IP: c.ip, Route: r.URL.Path})
-		}
 		s.fail(w, r, c, err)
 		return
 	}
