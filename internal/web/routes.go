@@ -129,6 +129,14 @@ func (s *Server) guard(rt route) http.Handler {
 				return
 			}
 		}
+		if unsafe && c.api {
+			// A ceiling on API writes per address, below the specific
+			// limits of sign-in, registration and codes.
+			if err := s.limit(r, c, secops.APIWritesPerIP, c.ip); err != nil {
+				s.fail(w, r, c, err)
+				return
+			}
+		}
 		if rt.access.signedIn {
 			if c.principal == nil {
 				s.fail(w, r, c, errSignInRequired)

@@ -956,3 +956,39 @@ func TestCacheableResponsesSetNoCookies(t *testing.T) {
 		check("a dead session", dead)
 	})
 }
+
+func TestBearerSchemeIsCaseInsensitive(t *testing.T) {
+	e := newTestEnv(t, storetest.SQLite(t), nil)
+	e.createUser("ala@example.org")
+	a := e.api()
+	a.signIn("ala@example.org", "")
+	for _, scheme := range []string{"Bearer", "bearer", "BEARER"} {
+		req, _ := http.NewRequest("GET", e.srv.URL+"/api/v1/account", nil)
+		req.Header.Set("Authorization", scheme+" "+a.token)
+		resp, err := a.c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("Authorization: %s <token> gave %d", scheme, resp.StatusCode)
+		}
+	}
+}
+
+func TestAPIWritesHaveAPerAddressCeiling(t *testing.T) {
+	e := newTestEnv(t, storetest.SQLite(t), map[string]secops.Limit{secops.APIWritesPerIP: {Every: time.Hour, Burst: 3}})
+	a := e.api()
+	for i := range 4 {
+		st, out, h := a.call("POST", "/api/v1/password-resets", map[string]string{"email": "x@example.org"})
+		if i < 3 && st != http.StatusAccepted {
+			t.Fatalf("write %d: %d %v", i, st, out)
+		}
+		if i == 3 && (st != http.StatusTooManyRequests || h.Get("Retry-After") == "") {
+			t.Fatalf("4th write: %d %v, want 429 with Retry-After", st, out)
+		}
+	}
+	if st, _, _ := a.call("GET", "/api/v1/account", nil); st != http.StatusUnauthorized {
+		t.Fatalf("a read after the write ceiling: %d, want 401 (reads are not limited by it)", st)
+	}
+}

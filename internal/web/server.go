@@ -134,8 +134,9 @@ func (s *Server) withContext(next http.Handler) http.Handler {
 		if ck, err := r.Cookie(langCookie); err == nil {
 			explicit = ck.Value
 		}
-		if auth := r.Header.Get("Authorization"); strings.HasPrefix(auth, "Bearer ") {
-			c.token, c.bearer = strings.TrimSpace(strings.TrimPrefix(auth, "Bearer ")), true
+		// The scheme name is case-insensitive (RFC 9110 §11.1).
+		if scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") {
+			c.token, c.bearer = strings.TrimSpace(tok), true
 		} else if ck, err := r.Cookie(sessionCookie); err == nil {
 			c.token = ck.Value
 		}
