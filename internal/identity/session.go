@@ -123,13 +123,17 @@ func (s *Service) SignIn(ctx context.Context, email, pw string, kind SessionKind
 	if !verified {
 		return nil, id, ErrEmailNotVerified
 	}
+	// Hash before the transaction: a write transaction must not wait on
+	// a 20–40 ms Argon2id run (on SQLite it holds the one write lock).
+	var newHash string
+	if rehash {
+		if newHash, err = s.hashPassword(ctx, pw); err != nil {
+			return nil, id, err
+		}
+	}
 	var res *SignInResult
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
-		if rehash {
-			newHash, err := s.hashPassword(ctx, pw)
-			if err != nil {
-				return err
-			}
+		if newHash != "" {
 			if _, err := tx.Exec(ctx, "UPDATE accounts SET password_hash = ? WHERE id = ? AND password_hash = ?", newHash, id, hash); err != nil {
 				return err
 			}

@@ -24,6 +24,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -55,6 +56,11 @@ var ErrMissingReference = errors.New("missing referenced row")
 type DB struct {
 	sql     *sql.DB
 	dialect Dialect
+	// writeMu serialises write transactions on SQLite, which allows one
+	// writer at a time anyway: waiting on a Go mutex is fair and wakes at
+	// once, where SQLite's busy handler polls with growing sleeps and can
+	// starve a steady writer such as the audit-log sequencer.
+	writeMu sync.Mutex
 }
 
 // Open connects to the database named by dsn and applies pending migrations.
@@ -139,8 +145,14 @@ func (db *DB) QueryRow(ctx context.Context, query string, args ...any) *Row {
 }
 
 // InTx runs fn in a read-write transaction, committing if fn returns nil and
-// rolling back otherwise. On SQLite the write lock is taken at the start.
+// rolling back otherwise. On SQLite the write lock is taken at the start,
+// and transactions of one DB queue for it in order. InTx must not be
+// called from inside fn.
 func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
+	if db.dialect == SQLite {
+		db.writeMu.Lock()
+		defer db.writeMu.Unlock()
+	}
 	sqlTx, err := db.sql.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", db.classify(err))
