@@ -36,6 +36,9 @@ func decodeJSONBytes(body []byte, dst any) error {
 	if !utf8.Valid(body) {
 		return &decodeError{http.StatusBadRequest, "the request body is not valid UTF-8"}
 	}
+	if esc, ok := loneSurrogate(body); ok {
+		return &decodeError{http.StatusBadRequest, fmt.Sprintf("the escape %s is half of a UTF-16 surrogate pair, not a character", esc)}
+	}
 	// encoding/json decodes null into a struct as "nothing to do", and
 	// reports other non-objects as type errors without saying so plainly.
 	if first := bytes.TrimLeft(body, " \t\r\n")[0]; first != '{' && json.Valid(body) {
@@ -101,4 +104,51 @@ func jsonKind(goKind string) string {
 	default:
 		return "an object"
 	}
+}
+
+// loneSurrogate finds a \uXXXX escape of a UTF-16 surrogate that is not
+// part of a high+low pair. encoding/json would silently turn it into
+// U+FFFD, the same loss that invalid UTF-8 bytes are refused for.
+func loneSurrogate(body []byte) (string, bool) {
+	hex4 := func(i int) (rune, bool) {
+		if i+6 > len(body) || body[i] != '\\' || body[i+1] != 'u' {
+			return 0, false
+		}
+		var r rune
+		for _, c := range body[i+2 : i+6] {
+			switch {
+			case '0' <= c && c <= '9':
+				r = r<<4 | rune(c-'0')
+			case 'a' <= c && c <= 'f':
+				r = r<<4 | rune(c-'a'+10)
+			case 'A' <= c && c <= 'F':
+				r = r<<4 | rune(c-'A'+10)
+			default:
+				return 0, false
+			}
+		}
+		return r, true
+	}
+	for i := 0; i < len(body); i++ {
+		if body[i] != '\\' {
+			continue
+		}
+		r, ok := hex4(i)
+		if !ok {
+			i++ // skip the escaped character, e.g. the second \ of \\
+			continue
+		}
+		switch {
+		case 0xD800 <= r && r <= 0xDBFF:
+			if lo, ok := hex4(i + 6); ok && 0xDC00 <= lo && lo <= 0xDFFF {
+				i += 11
+				continue
+			}
+			return string(body[i : i+6]), true
+		case 0xDC00 <= r && r <= 0xDFFF:
+			return string(body[i : i+6]), true
+		}
+		i += 5
+	}
+	return "", false
 }

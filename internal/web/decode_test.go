@@ -169,3 +169,29 @@ func TestOversizedBodiesAreRefused(t *testing.T) {
 		}
 	})
 }
+
+func TestLoneSurrogateEscapesAreRefused(t *testing.T) {
+	tests := []struct {
+		body string
+		ok   bool
+	}{
+		{`{"email": "a\ud83d\ude00b"}`, true}, // a pair: 😀
+		{`{"email": "a\\udc00"}`, true},       // an escaped backslash, then text
+		{`{"email": "\u00e9"}`, true},
+		{`{"email": "a\udc00"}`, false},
+		{`{"email": "a\ud83d"}`, false},
+		{`{"email": "a\ud83dx"}`, false},
+		{`{"email": "a\ud83d\u0041"}`, false},
+		{`{"email": "\uDBFF\uDFFF"}`, true},
+	}
+	for _, tt := range tests {
+		var b credentialsBody
+		err := decodeJSONBytes([]byte(tt.body), &b)
+		if (err == nil) != tt.ok {
+			t.Errorf("decode %s: err = %v, want ok=%v", tt.body, err, tt.ok)
+		}
+		if err == nil && strings.ContainsRune(b.Email, '\uFFFD') {
+			t.Errorf("decode %s gave U+FFFD", tt.body)
+		}
+	}
+}
