@@ -1103,7 +1103,7 @@ func TestAPIRefusesUnacceptableValues(t *testing.T) {
 			{"register with no email", "", anon, "POST", "/api/v1/accounts", map[string]string{"password": goodPassword}, 422, "invalid_input", "email"},
 			{"register with a display name", "", anon, "POST", "/api/v1/accounts", map[string]string{"email": "Olga <new@example.org>", "password": goodPassword}, 422, "invalid_input", "email"},
 			{"register with a control character", "", anon, "POST", "/api/v1/accounts", map[string]string{"email": "new\u0000@example.org", "password": goodPassword}, 422, "invalid_input", "email"},
-			{"register with a lone surrogate", "", anon, "POST", "/api/v1/accounts", `{"email": "new\udc00@example.org", "password": "a good long pass phrase"}`, 400, "bad_request", "surrogate"},
+			{"register with a lone surrogate", "", anon, "POST", "/api/v1/accounts", `{"email": "new\udc00@example.org", "password": "a good long pass phrase"}`, 400, "bad_request", ""},
 			{"register with a common password", "", anon, "POST", "/api/v1/accounts", map[string]string{"email": "new@example.org", "password": "password1234567890"}, 422, "invalid_input", "password"},
 			{"verify with a 10 000-character token", "", anon, "POST", "/api/v1/accounts/verify", map[string]string{"token": long(10000)}, 400, "token_invalid", ""},
 			{"verify with no token", "", anon, "POST", "/api/v1/accounts/verify", `{}`, 400, "token_invalid", ""},
