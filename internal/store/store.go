@@ -127,8 +127,15 @@ func (db *DB) Close() error { return db.sql.Close() }
 // (backups, benchmarks). Queries through it are not rewritten.
 func (db *DB) SQL() *sql.DB { return db.sql }
 
-// Exec runs a statement outside a transaction.
+// Exec runs a statement outside a transaction. On SQLite it queues with
+// the write transactions (see writeMu): a statement run through Exec is a
+// write, and left to SQLite's busy handler it could wait for seconds behind
+// a steady stream of transactions.
 func (db *DB) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if db.dialect == SQLite {
+		db.writeMu.Lock()
+		defer db.writeMu.Unlock()
+	}
 	res, err := db.sql.ExecContext(ctx, db.Rebind(query), args...)
 	return res, db.classify(err)
 }
