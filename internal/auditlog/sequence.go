@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/mod/sumdb/tlog"
 
+	"github.com/veche/veche/internal/auditlog/logformat"
 	"github.com/veche/veche/internal/store"
 )
 
@@ -41,22 +42,6 @@ func (l *Log) Sequence(ctx context.Context) (int, error) {
 type frontier struct {
 	size   int64
 	hashes map[int64]tlog.Hash // by stored-hash index; nil = unknown
-}
-
-// frontierIndexes returns the stored-hash indexes of the right edge of a
-// tree of size n, the same ones tlog.TreeHash(n) reads.
-func frontierIndexes(n int64) []int64 {
-	var (
-		idx []int64
-		lo  int64
-	)
-	for level := 62; level >= 0; level-- {
-		if n&(1<<level) != 0 {
-			idx = append(idx, tlog.StoredHashIndex(level, lo>>level))
-			lo += 1 << level
-		}
-	}
-	return idx
 }
 
 func (l *Log) sequenceBatch(ctx context.Context) (int, error) {
@@ -111,7 +96,7 @@ func (l *Log) sequenceBatch(ctx context.Context) (int, error) {
 		}
 
 		next = frontier{size: newSize, hashes: make(map[int64]tlog.Hash, 64)}
-		fi := frontierIndexes(newSize)
+		fi := logformat.RightEdge(newSize)
 		hs, err := r.ReadHashes(fi)
 		if err != nil {
 			return err

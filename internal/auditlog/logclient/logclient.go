@@ -243,7 +243,7 @@ func (e *rightEdge) add(leaf tlog.Hash) error {
 	}
 	e.size++
 	keep := map[int64]tlog.Hash{}
-	for _, x := range edgeIndexes(e.size) {
+	for _, x := range logformat.RightEdge(e.size) {
 		keep[x] = e.hashes[x]
 	}
 	e.hashes = keep
@@ -251,22 +251,6 @@ func (e *rightEdge) add(leaf tlog.Hash) error {
 }
 
 func (e *rightEdge) root() (tlog.Hash, error) { return tlog.TreeHash(e.size, e) }
-
-// edgeIndexes returns the stored-hash indexes of the roots of the maximal
-// complete subtrees of a tree of size n: what tlog.TreeHash(n) reads.
-func edgeIndexes(n int64) []int64 {
-	var (
-		idx []int64
-		lo  int64
-	)
-	for level := 62; level >= 0; level-- {
-		if n&(1<<level) != 0 {
-			idx = append(idx, tlog.StoredHashIndex(level, lo>>level))
-			lo += 1 << level
-		}
-	}
-	return idx
-}
 
 // fetcher GETs paths under the log's base URL.
 type fetcher struct {

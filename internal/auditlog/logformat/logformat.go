@@ -279,3 +279,21 @@ func ParseBundle(b []byte) ([][]byte, error) {
 	}
 	return out, nil
 }
+
+// RightEdge returns the stored-hash indexes (golang.org/x/mod/sumdb/tlog
+// numbering) of the roots of the maximal complete subtrees of a tree of
+// size n, largest first: the hashes tlog.TreeHash(n) reads, and all a
+// writer or verifier needs to keep to extend the tree.
+func RightEdge(n int64) []int64 {
+	var (
+		idx []int64
+		lo  int64
+	)
+	for level := 62; level >= 0; level-- {
+		if n&(1<<level) != 0 {
+			idx = append(idx, tlog.StoredHashIndex(level, lo>>level))
+			lo += 1 << level
+		}
+	}
+	return idx
+}

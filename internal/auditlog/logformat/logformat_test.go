@@ -3,6 +3,7 @@ package logformat
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -170,3 +171,21 @@ func TestBundleRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+func TestRightEdgeIsWhatTreeHashReads(t *testing.T) {
+	for _, n := range []int64{0, 1, 2, 3, 7, 8, 255, 256, 257, 1000, 65537} {
+		var read []int64
+		tlog.TreeHash(n, hashReaderFunc(func(idx []int64) ([]tlog.Hash, error) {
+			read = append(read, idx...)
+			return make([]tlog.Hash, len(idx)), nil
+		}))
+		got := RightEdge(n)
+		if fmt.Sprint(got) != fmt.Sprint(read) {
+			t.Errorf("RightEdge(%d) = %v, tlog.TreeHash reads %v", n, got, read)
+		}
+	}
+}
+
+type hashReaderFunc func([]int64) ([]tlog.Hash, error)
+
+func (f hashReaderFunc) ReadHashes(idx []int64) ([]tlog.Hash, error) { return f(idx) }
