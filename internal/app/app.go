@@ -31,6 +31,7 @@ import (
 	"github.com/veche/veche/internal/identity/password"
 	"github.com/veche/veche/internal/keys"
 	"github.com/veche/veche/internal/mail"
+	"github.com/veche/veche/internal/privacy"
 	"github.com/veche/veche/internal/secops"
 	"github.com/veche/veche/internal/store"
 	"github.com/veche/veche/internal/web"
@@ -91,6 +92,7 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Instance, erro
 		FormKey:     ks.Derive("veche form token v1"),
 		BehindProxy: cfg.BehindProxy,
 		Health:      func(ctx context.Context) error { return db.SQL().PingContext(ctx) },
+		Controller:  privacy.Controller{Name: cfg.ControllerName, Contact: cfg.ControllerContact, DPOContact: cfg.DPOContact},
 	})
 	if err != nil {
 		db.Close()

@@ -31,6 +31,10 @@ type Config struct {
 	SMTPPass    string
 	LogLevel    string
 
+	ControllerName    string
+	ControllerContact string
+	DPOContact        string
+
 	IdleTimeout     time.Duration
 	AbsoluteTimeout time.Duration
 }
@@ -52,6 +56,9 @@ func (c *Config) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.SMTPUser, "smtp-user", "", "SMTP user name")
 	fs.StringVar(&c.SMTPPass, "smtp-password", "", "SMTP password (prefer VECHE_SMTP_PASSWORD)")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
+	fs.StringVar(&c.ControllerName, "controller-name", "", "the public body responsible for the data (shown in the privacy notice)")
+	fs.StringVar(&c.ControllerContact, "controller-contact", "", "how to contact the public body about personal data")
+	fs.StringVar(&c.DPOContact, "dpo-contact", "", "how to contact the data protection officer")
 	fs.DurationVar(&c.IdleTimeout, "session-idle", 30*time.Minute, "sign out after this much inactivity")
 	fs.DurationVar(&c.AbsoluteTimeout, "session-max", 12*time.Hour, "sign out this long after sign-in at the latest")
 }

@@ -40,10 +40,11 @@ const (
 	PermAccountsRead       Permission = "accounts.read"        // look up other accounts
 	PermRolesManage        Permission = "roles.manage"         // grant and revoke roles
 	PermSecurityEventsRead Permission = "security_events.read" // read the security-events table
+	PermProcessingRecord   Permission = "privacy.record"       // read the record of processing activities (GDPR Art. 30)
 )
 
 // Permissions lists every permission.
-var Permissions = []Permission{PermAccountSelf, PermAccountsRead, PermRolesManage, PermSecurityEventsRead}
+var Permissions = []Permission{PermAccountSelf, PermAccountsRead, PermRolesManage, PermSecurityEventsRead, PermProcessingRecord}
 
 // grants is the one table of who may do what.
 var grants = map[Role][]Permission{
@@ -52,10 +53,10 @@ var grants = map[Role][]Permission{
 	RoleOfficial:        {},
 	RoleElectionOfficer: {},
 	RoleTrustee:         {},
-	RoleDPO:             {PermAccountsRead},
+	RoleDPO:             {PermAccountsRead, PermProcessingRecord},
 	RoleSecurityAnalyst: {PermSecurityEventsRead},
-	RoleAuditor:         {PermSecurityEventsRead},
-	RoleAdmin:           {PermAccountsRead, PermRolesManage, PermSecurityEventsRead},
+	RoleAuditor:         {PermSecurityEventsRead, PermProcessingRecord},
+	RoleAdmin:           {PermAccountsRead, PermRolesManage, PermSecurityEventsRead, PermProcessingRecord},
 }
 
 // Grants reports whether role r carries permission p.

@@ -737,7 +737,7 @@ func TestAPIAdministration(t *testing.T) {
 				}},
 			{name: "after enrolling TOTP the admin can act", before: func() { secret, _ = admin.enrolTOTP() }, as: admin,
 				method: "GET", path: "/api/v1/account", status: 200, check: func(t *testing.T, r apiAnswer) {
-					if !slices.Equal(jsonStrings(r.body["permissions"]), []string{"account.self", "accounts.read", "roles.manage", "security_events.read"}) {
+					if !slices.Equal(jsonStrings(r.body["permissions"]), []string{"account.self", "accounts.read", "roles.manage", "security_events.read", "privacy.record"}) {
 						t.Fatalf("permissions with MFA: %s", r)
 					}
 				}},

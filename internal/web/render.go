@@ -14,6 +14,7 @@ import (
 
 	"github.com/veche/veche/internal/i18n"
 	"github.com/veche/veche/internal/identity"
+	"github.com/veche/veche/internal/privacy"
 	"github.com/veche/veche/internal/validate"
 )
 
@@ -90,6 +91,20 @@ func (v *view) FieldError(field string) string {
 
 // Value returns what the person typed into field, to show it again.
 func (v *view) Value(field string) string { return v.Form.Get(field) }
+
+// Retention says a retention rule in words.
+func (v *view) Retention(r privacy.Retention) string {
+	return v.RetentionJSON(privacy.RetentionJSON{After: r.After, Days: int(r.Keep / (24 * time.Hour)), Action: r.Action})
+}
+
+// RetentionJSON says a retention rule of the processing record in words.
+func (v *view) RetentionJSON(r privacy.RetentionJSON) string {
+	event, action := v.T("privacy.event."+r.After), v.T("privacy.action."+string(r.Action))
+	if r.Days == 0 {
+		return v.T("privacy.keep.until", "event", event, "action", action)
+	}
+	return v.T("privacy.keep.for", "days", r.Days, "event", event, "action", action)
+}
 
 // Can reports whether the viewer holds perm, for showing navigation.
 func (v *view) Can(perm string) bool { return v.Principal.Can(identity.Permission(perm)) }

@@ -69,6 +69,8 @@ func (s *Server) routes() []route {
 		{"POST", "/admin/accounts/{id}/roles", needs(identity.PermRolesManage), s.adminGrantRole},
 		{"POST", "/admin/accounts/{id}/roles/{role}/revoke", needs(identity.PermRolesManage), s.adminRevokeRole},
 		{"GET", "/security/events", needs(identity.PermSecurityEventsRead), s.securityEventsPage},
+		{"GET", "/privacy", public, s.privacyNotice},
+		{"GET", "/privacy/record", needs(identity.PermProcessingRecord), s.processingRecordPage},
 
 		{"POST", "/api/v1/accounts", public, apiCall(s, s.apiRegister)},
 		{"POST", "/api/v1/accounts/verify", public, apiCall(s, s.apiVerifyEmail)},
@@ -91,6 +93,7 @@ func (s *Server) routes() []route {
 		{"PUT", "/api/v1/accounts/{id}/roles/{role}", needs(identity.PermRolesManage), apiCall(s, s.apiGrantRole)},
 		{"DELETE", "/api/v1/accounts/{id}/roles/{role}", needs(identity.PermRolesManage), apiCall(s, s.apiRevokeRole)},
 		{"GET", "/api/v1/security-events", needs(identity.PermSecurityEventsRead), apiCall(s, s.apiSecurityEvents)},
+		{"GET", "/api/v1/privacy/record", needs(identity.PermProcessingRecord), apiCall(s, s.apiProcessingRecord)},
 	}
 }
 

@@ -27,6 +27,7 @@ import (
 	"github.com/veche/veche/internal/auditlog"
 	"github.com/veche/veche/internal/i18n"
 	"github.com/veche/veche/internal/identity"
+	"github.com/veche/veche/internal/privacy"
 	"github.com/veche/veche/internal/secops"
 )
 
@@ -51,6 +52,7 @@ type Deps struct {
 	FormKey     []byte // HMAC key for form tokens
 	BehindProxy bool   // trust X-Forwarded-For/-Proto from a fronting TLS proxy
 	Health      func(context.Context) error
+	Controller  privacy.Controller // the public body, named in the privacy notice
 }
 
 // Server serves veche's pages and API.

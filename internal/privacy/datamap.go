@@ -1,0 +1,247 @@
+// Package privacy owns veche's data-protection rules: which personal data
+// the platform holds, why, on what lawful basis, for how long and who may
+// read it. The answers are declared once, in this file's registry, and
+// everything else is generated from it: the public privacy notice
+// (/privacy), the record of processing activities that GDPR Art. 30 asks
+// the controller to keep, and the retention rules the background jobs
+// enforce. A test compares the registry with the live database schema
+// (SQLite and PostgreSQL) and fails when a column is neither declared as
+// personal data nor explicitly listed as not personal, so no personal field
+// can be stored without a declaration.
+//
+// Lawful bases follow GDPR Art. 6(1) and, for special categories, Art. 9(2).
+// A public body processes most data under public task or legal obligation
+// (Art. 6(1)(e)/(c), Recital 43), not consent; purposes that do need
+// consent are marked so.
+//
+// Subpackages: fieldcrypt (per-person encryption and crypto-shredding),
+// anonymize and dp (k-anonymity, differential privacy), opendata.
+package privacy
+
+import (
+	"slices"
+	"time"
+)
+
+// Basis is a lawful basis under GDPR Art. 6(1).
+type Basis string
+
+// Lawful bases.
+const (
+	Consent             Basis = "6(1)(a)"
+	Contract            Basis = "6(1)(b)"
+	LegalObligation     Basis = "6(1)(c)"
+	VitalInterests      Basis = "6(1)(d)"
+	PublicTask          Basis = "6(1)(e)"
+	LegitimateInterests Basis = "6(1)(f)"
+)
+
+// Bases lists the bases in the order of Art. 6(1).
+var Bases = []Basis{Consent, Contract, LegalObligation, VitalInterests, PublicTask, LegitimateInterests}
+
+// Purpose is one reason veche processes personal data.
+type Purpose struct {
+	ID    string // stable name; its texts are privacy.purpose.<ID>.* in the catalogs
+	Basis Basis
+	// Subjects are the categories of people whose data serves the purpose.
+	Subjects []SubjectCategory
+}
+
+// NeedsConsent reports whether processing for p stops without consent.
+func (p Purpose) NeedsConsent() bool { return p.Basis == Consent }
+
+// SubjectCategory is a kind of person whose data is processed.
+type SubjectCategory string
+
+// Subject categories.
+const (
+	Citizens SubjectCategory = "citizens" // registered participants
+	Staff    SubjectCategory = "staff"    // officials, moderators and other staff accounts
+	Visitors SubjectCategory = "visitors" // anyone sending requests, signed in or not
+)
+
+// Category is a category of personal data (GDPR Art. 30(1)(c)).
+type Category string
+
+// Data categories.
+const (
+	ContactData      Category = "contact"        // email address
+	Identifiers      Category = "identifiers"    // internal account numbers linking records to a person
+	Credentials      Category = "credentials"    // password hashes, second-factor secrets
+	Preferences      Category = "preferences"    // language
+	Roles            Category = "roles"          // what a person may do on the platform
+	ConnectionData   Category = "connection"     // network address, browser description
+	ActivityData     Category = "activity"       // sign-in times, session state
+	MessageContent   Category = "messages"       // emails queued for sending
+	SecurityRecords  Category = "security"       // refused attempts and their circumstances
+	PseudonymousData Category = "pseudonymous"   // keyed pseudonyms in the public audit log
+	SpecialCategory  Category = "special"        // GDPR Art. 9 data (none yet)
+	OtherPersonal    Category = "other_personal" // declared for completeness
+)
+
+// Action is what happens to data when its retention period ends.
+type Action string
+
+// Retention actions.
+const (
+	Delete    Action = "delete"
+	Anonymise Action = "anonymise"
+)
+
+// Retention says how long a field is kept: Keep after the event After,
+// then Action. Keep 0 means for as long as the event has not happened
+// (e.g. "until the account is erased").
+type Retention struct {
+	After  string // an event name: privacy.event.<After> in the catalogs
+	Keep   time.Duration
+	Action Action
+}
+
+// Field declares one column that holds personal data.
+type Field struct {
+	Table, Column string
+	Category      Category
+	Purpose       string // Purpose.ID
+	Retention     Retention
+	Readers       []string // staff roles that may read it, besides the person themselves
+	AtRest        Storage
+}
+
+// Storage is how a field is protected at rest.
+type Storage string
+
+// Storage forms.
+const (
+	Clear      Storage = "clear"      // plain column (to be moved behind per-person keys)
+	Sealed     Storage = "sealed"     // encrypted (AEAD), with the key named in the field's comment
+	Hashed     Storage = "hashed"     // one-way: a password hash or the hash of a token
+	Pseudonym  Storage = "pseudonym"  // keyed pseudonym (HMAC with an instance key)
+	Structural Storage = "structural" // a reference to another row, personal only through it
+)
+
+// NotPersonal lists a column that holds no personal data, and why.
+type NotPersonal struct {
+	Table, Column, Why string
+}
+
+// Retention periods, named so the notice and the jobs agree.
+const (
+	day  = 24 * time.Hour
+	year = 365 * day
+)
+
+// Purposes is every purpose veche processes personal data for.
+var Purposes = []Purpose{
+	{ID: "account", Basis: PublicTask, Subjects: []SubjectCategory{Citizens, Staff}},
+	{ID: "security", Basis: LegalObligation, Subjects: []SubjectCategory{Citizens, Staff, Visitors}},
+	{ID: "accountability", Basis: PublicTask, Subjects: []SubjectCategory{Citizens, Staff}},
+	{ID: "communication", Basis: PublicTask, Subjects: []SubjectCategory{Citizens, Staff}},
+}
+
+// Fields is the registry of personal data: every column that holds it.
+var Fields = []Field{
+	{"accounts", "id", Identifiers, "account", Retention{"account_erased", 0, Delete}, []string{"admin", "dpo"}, Structural},
+	{"accounts", "email", ContactData, "account", Retention{"account_erased", 0, Delete}, []string{"admin", "dpo"}, Clear},
+	{"accounts", "email_verified", ActivityData, "account", Retention{"account_erased", 0, Delete}, []string{"admin", "dpo"}, Clear},
+	{"accounts", "password_hash", Credentials, "account", Retention{"account_erased", 0, Delete}, nil, Hashed},
+	{"accounts", "locale", Preferences, "account", Retention{"account_erased", 0, Delete}, nil, Clear},
+	{"accounts", "created_at", ActivityData, "account", Retention{"account_erased", 0, Delete}, []string{"admin", "dpo"}, Clear},
+	{"accounts", "password_changed_at", ActivityData, "security", Retention{"account_erased", 0, Delete}, nil, Clear},
+
+	{"account_roles", "account_id", Identifiers, "account", Retention{"role_revoked", 0, Delete}, []string{"admin", "dpo", "auditor"}, Structural},
+	{"account_roles", "role", Roles, "account", Retention{"role_revoked", 0, Delete}, []string{"admin", "dpo", "auditor"}, Clear},
+	{"account_roles", "granted_by", Identifiers, "accountability", Retention{"role_revoked", 0, Delete}, []string{"admin", "dpo", "auditor"}, Structural},
+	{"account_roles", "granted_at", ActivityData, "accountability", Retention{"role_revoked", 0, Delete}, []string{"admin", "dpo", "auditor"}, Clear},
+
+	{"totp_credentials", "account_id", Identifiers, "security", Retention{"mfa_disabled", 0, Delete}, nil, Structural},
+	{"totp_credentials", "secret_sealed", Credentials, "security", Retention{"mfa_disabled", 0, Delete}, nil, Sealed},
+	{"totp_credentials", "enabled", Credentials, "security", Retention{"mfa_disabled", 0, Delete}, []string{"admin"}, Clear},
+	{"totp_credentials", "last_step", Credentials, "security", Retention{"mfa_disabled", 0, Delete}, nil, Clear},
+	{"totp_credentials", "created_at", ActivityData, "security", Retention{"mfa_disabled", 0, Delete}, nil, Clear},
+	{"recovery_codes", "account_id", Identifiers, "security", Retention{"codes_replaced", 0, Delete}, nil, Structural},
+	{"recovery_codes", "code_hash", Credentials, "security", Retention{"codes_replaced", 0, Delete}, nil, Hashed},
+	{"recovery_codes", "used_at", ActivityData, "security", Retention{"codes_replaced", 0, Delete}, nil, Clear},
+
+	{"sessions", "token_hash", Credentials, "security", Retention{"session_ended", 0, Delete}, nil, Hashed},
+	{"sessions", "id", Identifiers, "security", Retention{"session_ended", 0, Delete}, nil, Clear},
+	{"sessions", "account_id", Identifiers, "security", Retention{"session_ended", 0, Delete}, nil, Structural},
+	{"sessions", "kind", ActivityData, "security", Retention{"session_ended", 0, Delete}, nil, Clear},
+	{"sessions", "created_at", ActivityData, "security", Retention{"session_ended", 0, Delete}, nil, Clear},
+	{"sessions", "last_seen_at", ActivityData, "security", Retention{"session_ended", 0, Delete}, nil, Clear},
+	{"sessions", "expires_at", ActivityData, "security", Retention{"session_ended", 0, Delete}, nil, Clear},
+	{"sessions", "authenticated_at", ActivityData, "security", Retention{"session_ended", 0, Delete}, nil, Clear},
+	{"sessions", "mfa_verified", ActivityData, "security", Retention{"session_ended", 0, Delete}, nil, Clear},
+	{"sessions", "mfa_pending", ActivityData, "security", Retention{"session_ended", 0, Delete}, nil, Clear},
+	{"sessions", "rotate", ActivityData, "security", Retention{"session_ended", 0, Delete}, nil, Clear},
+	{"sessions", "user_agent", ConnectionData, "security", Retention{"session_ended", 0, Delete}, nil, Clear},
+	{"sessions", "ip", ConnectionData, "security", Retention{"session_ended", 0, Delete}, nil, Clear},
+
+	{"email_tokens", "token_hash", Credentials, "account", Retention{"token_expired", 0, Delete}, nil, Hashed},
+	{"email_tokens", "account_id", Identifiers, "account", Retention{"token_expired", 0, Delete}, nil, Structural},
+	{"email_tokens", "purpose", ActivityData, "account", Retention{"token_expired", 0, Delete}, nil, Clear},
+	{"email_tokens", "expires_at", ActivityData, "account", Retention{"token_expired", 0, Delete}, nil, Clear},
+	{"email_tokens", "used_at", ActivityData, "account", Retention{"token_expired", 0, Delete}, nil, Clear},
+
+	{"mail_outbox", "recipient", ContactData, "communication", Retention{"mail_sent", 0, Delete}, nil, Clear},
+	{"mail_outbox", "subject", MessageContent, "communication", Retention{"mail_sent", 0, Delete}, nil, Clear},
+	{"mail_outbox", "body", MessageContent, "communication", Retention{"mail_sent", 0, Delete}, nil, Clear},
+
+	{"security_events", "ip", ConnectionData, "security", Retention{"event_recorded", year, Anonymise}, []string{"security_analyst", "auditor", "admin"}, Clear},
+	{"security_events", "account", PseudonymousData, "security", Retention{"event_recorded", year, Anonymise}, []string{"security_analyst", "auditor", "admin"}, Pseudonym},
+	{"security_events", "at", ActivityData, "security", Retention{"event_recorded", year, Anonymise}, []string{"security_analyst", "auditor", "admin"}, Clear},
+	{"security_events", "route", ActivityData, "security", Retention{"event_recorded", year, Anonymise}, []string{"security_analyst", "auditor", "admin"}, Clear},
+	{"security_events", "detail", ActivityData, "security", Retention{"event_recorded", year, Anonymise}, []string{"security_analyst", "auditor", "admin"}, Clear},
+
+	// Per-person data keys (package fieldcrypt). Erasing a person destroys
+	// the keyset; the row stays as a tombstone that proves the erasure and
+	// makes later reads fail as "erased" rather than "missing".
+	{"subject_keys", "subject", Identifiers, "accountability", Retention{"never", 0, Delete}, nil, Structural},
+	{"subject_keys", "keyset", Credentials, "security", Retention{"account_erased", 0, Delete}, nil, Sealed},
+	{"subject_keys", "created_at", ActivityData, "security", Retention{"account_erased", 0, Delete}, nil, Clear},
+	{"subject_keys", "erased_at", ActivityData, "accountability", Retention{"never", 0, Delete}, nil, Clear},
+
+	// The public audit log names people only by keyed pseudonym; the key
+	// never leaves the instance. Entries are kept for good: they are the
+	// proof that nothing was altered (GDPR Art. 17(3)(b)/(e)).
+	{"auditlog_pending", "entry", PseudonymousData, "accountability", Retention{"never", 0, Delete}, nil, Pseudonym},
+	{"auditlog_entries", "entry", PseudonymousData, "accountability", Retention{"never", 0, Delete}, nil, Pseudonym},
+}
+
+// NotPersonalColumns lists the columns that hold no personal data.
+var NotPersonalColumns = []NotPersonal{
+	{"schema_migrations", "*", "the database schema version"},
+	{"leases", "*", "which app node runs a background job"},
+	{"auditlog_pending", "id", "sequence number of a pending log entry"},
+	{"auditlog_entries", "idx", "position in the public log"},
+	{"auditlog_hashes", "*", "Merkle tree hashes over pseudonymous entries"},
+	{"auditlog_checkpoint", "*", "the signed tree head of the public log"},
+	{"mail_outbox", "id", "queue position"},
+	{"mail_outbox", "created_at", "queue bookkeeping; the message is deleted once sent"},
+	{"mail_outbox", "attempts", "delivery bookkeeping"},
+	{"mail_outbox", "next_attempt_at", "delivery bookkeeping"},
+	{"security_events", "id", "sequence number"},
+	{"security_events", "kind", "the kind of event, from a fixed list"},
+	{"subject_keys", "kek_version", "which key-encryption key wraps the data key"},
+	{"dp_budgets", "*", "privacy-budget accounting of published statistics"},
+	{"dp_releases", "*", "the log of differentially private releases"},
+}
+
+// PurposeByID returns the declared purpose with id.
+func PurposeByID(id string) (Purpose, bool) {
+	i := slices.IndexFunc(Purposes, func(p Purpose) bool { return p.ID == id })
+	if i < 0 {
+		return Purpose{}, false
+	}
+	return Purposes[i], true
+}
+
+// FieldsFor returns the declared fields of a purpose, in registry order.
+func FieldsFor(purpose string) []Field {
+	var out []Field
+	for _, f := range Fields {
+		if f.Purpose == purpose {
+			out = append(out, f)
+		}
+	}
+	return out
+}
