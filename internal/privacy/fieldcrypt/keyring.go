@@ -57,7 +57,8 @@ func OpenKeyring(ctx context.Context, spec, dataDir string) (Keyring, error) {
 		}
 		return NewVaultTransitKeyring(ctx, cfg)
 	default:
-		return nil, fmt.Errorf("fieldcrypt: unknown keyring %q: use \"local\" or \"vault-transit://host:port/keyname\"", spec)
+		scheme, _, _ := strings.Cut(spec, ":")
+		return nil, fmt.Errorf("fieldcrypt: unknown keyring %q: use \"local\" or \"vault-transit://host:port/keyname\"", scheme)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -45,10 +46,11 @@ func (c VaultConfig) redacted() string {
 func ParseVaultSpec(spec string) (VaultConfig, error) {
 	u, err := url.Parse(spec)
 	if err != nil || u.Scheme != "vault-transit" || u.Host == "" {
-		return VaultConfig{}, fmt.Errorf("fieldcrypt: keyring %q: want vault-transit://host:port/keyname", spec)
+		return VaultConfig{}, errors.New("fieldcrypt: malformed keyring: want vault-transit://host:port/keyname")
 	}
 	if u.User != nil {
-		return VaultConfig{}, fmt.Errorf("fieldcrypt: keyring %q: put the token in %s, not in the URL", u.Redacted(), EnvVaultToken)
+		u.User = nil
+		return VaultConfig{}, fmt.Errorf("fieldcrypt: keyring %q: put the token in %s, not in the URL", u.String(), EnvVaultToken)
 	}
 	key := strings.Trim(u.Path, "/")
 	if key == "" || strings.Contains(key, "/") {
