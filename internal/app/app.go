@@ -82,6 +82,8 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Instance, erro
 		return nil, err
 	}
 	in.Identity.MailQueued = in.Mail.Wake
+	accessLog := privacy.NewAccessLog(db)
+	in.Identity.Access = accessLog
 	in.Events = secops.NewRecorder(db, logger)
 	in.Web, err = web.New(web.Deps{
 		Identity:    in.Identity,
@@ -93,6 +95,7 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Instance, erro
 		BehindProxy: cfg.BehindProxy,
 		Health:      func(ctx context.Context) error { return db.SQL().PingContext(ctx) },
 		Controller:  privacy.Controller{Name: cfg.ControllerName, Contact: cfg.ControllerContact, DPOContact: cfg.DPOContact},
+		Access:      accessLog,
 	})
 	if err != nil {
 		db.Close()

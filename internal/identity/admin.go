@@ -3,17 +3,43 @@ package identity
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 
+	"github.com/veche/veche/internal/privacy"
 	"github.com/veche/veche/internal/store"
 	"github.com/veche/veche/internal/validate"
 )
 
+// AccessRecorder records staff reads of people's data (package privacy's
+// AccessLog): a stated purpose is checked before anything is shown.
+type AccessRecorder interface {
+	Record(ctx context.Context, reader int64, readerRole string, subjects []int64, data []string,
+		purpose privacy.AccessPurpose, justification string) error
+}
+
+// accountData is what staff see of an account: its address and roles.
+var accountData = []string{"accounts.email", "accounts.created_at", "account_roles.role", "totp_credentials.enabled"}
+
+// readerRole names the role under which p holds perm, for the access log.
+func readerRole(p *Principal, perm Permission) string {
+	for _, r := range p.Roles {
+		if r.Staff() && r.Grants(perm) {
+			return string(r)
+		}
+	}
+	return string(RoleCitizen)
+}
+
 // FindAccounts lists accounts whose address contains query (at most 50),
-// for staff holding [PermAccountsRead].
-func (s *Service) FindAccounts(ctx context.Context, p *Principal, query string) ([]Account, error) {
+// for staff holding [PermAccountsRead], who must state why; every account
+// shown is recorded in the access log.
+func (s *Service) FindAccounts(ctx context.Context, p *Principal, query string, purpose privacy.AccessPurpose, justification string) ([]Account, error) {
 	if !p.Can(PermAccountsRead) {
 		return nil, ErrForbidden
+	}
+	if err := privacy.CheckPurpose(purpose, justification); err != nil {
+		return nil, err
 	}
 	var v validate.Errors
 	if !validate.Text(&v, "q", query, false, 254) {
@@ -43,15 +69,40 @@ func (s *Service) FindAccounts(ctx context.Context, p *Principal, query string) 
 		}
 		out = append(out, *a)
 	}
+	if err := s.recordAccess(ctx, p, ids, purpose, justification); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 
-// AccountFor returns one account to staff holding [PermAccountsRead].
-func (s *Service) AccountFor(ctx context.Context, p *Principal, id int64) (*Account, error) {
+// AccountFor returns one account to staff holding [PermAccountsRead], who
+// must state why; the read is recorded in the access log, which the person
+// sees on their account page.
+func (s *Service) AccountFor(ctx context.Context, p *Principal, id int64, purpose privacy.AccessPurpose, justification string) (*Account, error) {
 	if !p.Can(PermAccountsRead) {
 		return nil, ErrForbidden
 	}
-	return s.Account(ctx, id)
+	if err := privacy.CheckPurpose(purpose, justification); err != nil {
+		return nil, err
+	}
+	a, err := s.Account(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if id != p.AccountID {
+		if err := s.recordAccess(ctx, p, []int64{id}, purpose, justification); err != nil {
+			return nil, err
+		}
+	}
+	return a, nil
+}
+
+func (s *Service) recordAccess(ctx context.Context, p *Principal, ids []int64, purpose privacy.AccessPurpose, justification string) error {
+	if s.Access == nil {
+		return errors.New("identity: no access log configured; staff reads of personal data must be recorded")
+	}
+	ids = slices.DeleteFunc(slices.Clone(ids), func(id int64) bool { return id == p.AccountID })
+	return s.Access.Record(ctx, p.AccountID, readerRole(p, PermAccountsRead), ids, accountData, purpose, justification)
 }
 
 // GrantRole gives role to an account. Only administrators may, with a

@@ -105,6 +105,9 @@ type Service struct {
 	// MailQueued, if set, is called after a transaction that queued mail
 	// commits, to wake the mail dispatcher.
 	MailQueued func()
+	// Access records staff reads of people's data; without it such reads
+	// are refused.
+	Access AccessRecorder
 }
 
 // New returns a Service. sealKey (32 bytes) seals TOTP secrets at rest.

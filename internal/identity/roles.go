@@ -41,10 +41,11 @@ const (
 	PermRolesManage        Permission = "roles.manage"         // grant and revoke roles
 	PermSecurityEventsRead Permission = "security_events.read" // read the security-events table
 	PermProcessingRecord   Permission = "privacy.record"       // read the record of processing activities (GDPR Art. 30)
+	PermAccessReview       Permission = "privacy.access_review" // review staff reads of personal data made outside normal workflow
 )
 
 // Permissions lists every permission.
-var Permissions = []Permission{PermAccountSelf, PermAccountsRead, PermRolesManage, PermSecurityEventsRead, PermProcessingRecord}
+var Permissions = []Permission{PermAccountSelf, PermAccountsRead, PermRolesManage, PermSecurityEventsRead, PermProcessingRecord, PermAccessReview}
 
 // grants is the one table of who may do what.
 var grants = map[Role][]Permission{
@@ -53,9 +54,9 @@ var grants = map[Role][]Permission{
 	RoleOfficial:        {},
 	RoleElectionOfficer: {},
 	RoleTrustee:         {},
-	RoleDPO:             {PermAccountsRead, PermProcessingRecord},
+	RoleDPO:             {PermAccountsRead, PermProcessingRecord, PermAccessReview},
 	RoleSecurityAnalyst: {PermSecurityEventsRead},
-	RoleAuditor:         {PermSecurityEventsRead, PermProcessingRecord},
+	RoleAuditor:         {PermSecurityEventsRead, PermProcessingRecord, PermAccessReview},
 	RoleAdmin:           {PermAccountsRead, PermRolesManage, PermSecurityEventsRead, PermProcessingRecord},
 }
 

@@ -200,6 +200,16 @@ var Fields = []Field{
 	{"subject_keys", "created_at", ActivityData, "security", Retention{"account_erased", 0, Delete}, nil, Clear},
 	{"subject_keys", "erased_at", ActivityData, "accountability", Retention{"never", 0, Delete}, nil, Clear},
 
+	// Access transparency: who among staff read whose data, and why.
+	{"access_log", "subject_account", Identifiers, "accountability", Retention{"access_recorded", 2 * year, Delete}, []string{"dpo", "auditor"}, Structural},
+	{"access_log", "reader_account", Identifiers, "accountability", Retention{"access_recorded", 2 * year, Delete}, []string{"dpo", "auditor"}, Structural},
+	{"access_log", "reader_role", Roles, "accountability", Retention{"access_recorded", 2 * year, Delete}, []string{"dpo", "auditor"}, Clear},
+	{"access_log", "at", ActivityData, "accountability", Retention{"access_recorded", 2 * year, Delete}, []string{"dpo", "auditor"}, Clear},
+	{"access_log", "data", ActivityData, "accountability", Retention{"access_recorded", 2 * year, Delete}, []string{"dpo", "auditor"}, Clear},
+	{"access_log", "purpose", ActivityData, "accountability", Retention{"access_recorded", 2 * year, Delete}, []string{"dpo", "auditor"}, Clear},
+	{"access_log", "justification", ActivityData, "accountability", Retention{"access_recorded", 2 * year, Delete}, []string{"dpo", "auditor"}, Clear},
+	{"access_log", "break_glass", ActivityData, "accountability", Retention{"access_recorded", 2 * year, Delete}, []string{"dpo", "auditor"}, Clear},
+
 	// The public audit log names people only by keyed pseudonym; the key
 	// never leaves the instance. Entries are kept for good: they are the
 	// proof that nothing was altered (GDPR Art. 17(3)(b)/(e)).
@@ -221,6 +231,7 @@ var NotPersonalColumns = []NotPersonal{
 	{"mail_outbox", "next_attempt_at", "delivery bookkeeping"},
 	{"security_events", "id", "sequence number"},
 	{"security_events", "kind", "the kind of event, from a fixed list"},
+	{"access_log", "id", "sequence number"},
 	{"subject_keys", "kek_version", "which key-encryption key wraps the data key"},
 	{"dp_budgets", "*", "privacy-budget accounting of published statistics"},
 	{"dp_releases", "*", "the log of differentially private releases"},

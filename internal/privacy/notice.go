@@ -84,7 +84,7 @@ type NoticeVersion struct {
 
 // NoticeVersions is the history of the notice, oldest first.
 var NoticeVersions = []NoticeVersion{
-	{Version: 1, Date: "2026-11-23", Digest: "d4dd26737602eba438db8489ec51694642e9f52a669bb90778672594a88f7ba6", Changes: "privacy.notice.v1.changes", Material: true},
+	{Version: 1, Date: "2026-11-23", Digest: "cfa6b56d53e1fc6121133648679be0a163d7920a1e9e46063bd63388828356eb", Changes: "privacy.notice.v1.changes", Material: true},
 }
 
 // CurrentNotice is the latest notice version.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/veche/veche/internal/i18n"
 	"github.com/veche/veche/internal/identity"
+	"github.com/veche/veche/internal/privacy"
 	"github.com/veche/veche/internal/secops"
 )
 
@@ -271,7 +272,8 @@ func (s *Server) apiRevokeSession(r *http.Request, c *reqCtx, _ *emptyBody) (ans
 }
 
 func (s *Server) apiFindAccounts(r *http.Request, c *reqCtx, _ *emptyBody) (answer, error) {
-	list, err := s.id.FindAccounts(r.Context(), c.principal, r.URL.Query().Get("q"))
+	purpose, why := statedPurpose(r)
+	list, err := s.id.FindAccounts(r.Context(), c.principal, r.URL.Query().Get("q"), purpose, why)
 	if err != nil {
 		return answer{}, err
 	}
@@ -287,7 +289,8 @@ func (s *Server) apiGetAccount(r *http.Request, c *reqCtx, _ *emptyBody) (answer
 	if err != nil {
 		return answer{}, err
 	}
-	a, err := s.id.AccountFor(r.Context(), c.principal, id)
+	purpose, why := statedPurpose(r)
+	a, err := s.id.AccountFor(r.Context(), c.principal, id, purpose, why)
 	if err != nil {
 		return answer{}, err
 	}
@@ -312,7 +315,7 @@ func (s *Server) apiRoleChange(r *http.Request, c *reqCtx,
 	if err := change(r.Context(), c.principal, id, identity.Role(r.PathValue("role"))); err != nil {
 		return answer{}, err
 	}
-	a, err := s.id.AccountFor(r.Context(), c.principal, id)
+	a, err := s.id.AccountFor(r.Context(), c.principal, id, privacy.AccessRoleManagement, "")
 	if err != nil {
 		return answer{}, err
 	}

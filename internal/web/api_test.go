@@ -708,6 +708,7 @@ func TestAPIAdministration(t *testing.T) {
 		admin.signIn("admin@example.org", testPassword, "")
 		var secret string
 		olgaPath := fmt.Sprintf("/api/v1/accounts/%d", olgaID)
+		olgaRead := olgaPath + "?purpose=role_management"
 		denied := 0
 		roles := func(want ...string) func(*testing.T, apiAnswer) {
 			return func(t *testing.T, r apiAnswer) {
@@ -724,7 +725,7 @@ func TestAPIAdministration(t *testing.T) {
 		countDenied := func() { denied = securityEventsOf(t, db, secops.PermissionDenied) }
 		runAPISteps(t, []apiStep{
 			{name: "a citizen cannot find accounts", before: countDenied, as: olga, method: "GET", path: "/api/v1/accounts", status: 403, code: "forbidden", check: deniedOnce},
-			{name: "a citizen cannot read an account", as: olga, method: "GET", path: olgaPath, status: 403, code: "forbidden"},
+			{name: "a citizen cannot read an account", as: olga, method: "GET", path: olgaRead, status: 403, code: "forbidden"},
 			{name: "a citizen cannot grant roles", as: olga, method: "PUT", path: olgaPath + "/roles/admin", status: 403, code: "forbidden"},
 			{name: "a citizen cannot revoke roles", as: olga, method: "DELETE", path: fmt.Sprintf("/api/v1/accounts/%d/roles/admin", adminID), status: 403, code: "forbidden"},
 			{name: "an admin without a second factor is refused", before: countDenied, as: admin, method: "GET", path: "/api/v1/accounts",
@@ -741,27 +742,27 @@ func TestAPIAdministration(t *testing.T) {
 						t.Fatalf("permissions with MFA: %s", r)
 					}
 				}},
-			{name: "find accounts by part of the address", as: admin, method: "GET", path: "/api/v1/accounts?q=OLGA@", status: 200,
+			{name: "find accounts by part of the address", as: admin, method: "GET", path: "/api/v1/accounts?purpose=role_management&q=OLGA@", status: 200,
 				check: func(t *testing.T, r apiAnswer) {
 					list, _ := r.body["accounts"].([]any)
 					if len(list) != 1 || list[0].(map[string]any)["email"] != "olga@example.org" {
 						t.Fatalf("find olga: %s", r)
 					}
 				}},
-			{name: "no query lists every account", as: admin, method: "GET", path: "/api/v1/accounts", status: 200,
+			{name: "no query lists every account", as: admin, method: "GET", path: "/api/v1/accounts?purpose=role_management", status: 200,
 				check: func(t *testing.T, r apiAnswer) {
 					if list, _ := r.body["accounts"].([]any); len(list) != 2 {
 						t.Fatalf("all accounts: %s", r)
 					}
 				}},
-			{name: "wildcards are literal", as: admin, method: "GET", path: "/api/v1/accounts?q=%25", status: 200,
+			{name: "wildcards are literal", as: admin, method: "GET", path: "/api/v1/accounts?purpose=role_management&q=%25", status: 200,
 				check: func(t *testing.T, r apiAnswer) {
 					if list, _ := r.body["accounts"].([]any); len(list) != 0 {
 						t.Fatalf("q=%%: %s", r)
 					}
 				}},
-			{name: "an oversized query", as: admin, method: "GET", path: "/api/v1/accounts?q=" + strings.Repeat("a", 300), status: 422, code: "invalid_input", field: "q"},
-			{name: "read an account", as: admin, method: "GET", path: olgaPath, status: 200,
+			{name: "an oversized query", as: admin, method: "GET", path: "/api/v1/accounts?purpose=role_management&q=" + strings.Repeat("a", 300), status: 422, code: "invalid_input", field: "q"},
+			{name: "read an account", as: admin, method: "GET", path: olgaRead, status: 200,
 				check: func(t *testing.T, r apiAnswer) {
 					a := accountOf(r)
 					if a["email"] != "olga@example.org" || a["id"] != float64(olgaID) || a["email_verified"] != true {
@@ -769,7 +770,7 @@ func TestAPIAdministration(t *testing.T) {
 					}
 					roles("citizen")(t, r)
 				}},
-			{name: "an unknown account", as: admin, method: "GET", path: "/api/v1/accounts/999999", status: 404, code: "not_found"},
+			{name: "an unknown account", as: admin, method: "GET", path: "/api/v1/accounts/999999?purpose=role_management", status: 404, code: "not_found"},
 			{name: "an id that is not a number", as: admin, method: "GET", path: "/api/v1/accounts/olga", status: 404, code: "not_found"},
 			{name: "an id that overflows", as: admin, method: "GET", path: "/api/v1/accounts/99999999999999999999999", status: 404, code: "not_found"},
 			{name: "grant a role", as: admin, method: "PUT", path: olgaPath + "/roles/official", status: 200, check: roles("citizen", "official")},
@@ -793,7 +794,7 @@ func TestAPIAdministration(t *testing.T) {
 			{name: "role changes need a recent authentication", before: func() { e.advance(11 * time.Minute) }, as: admin,
 				method: "PUT", path: olgaPath + "/roles/dpo", status: 403, code: "reauth_required"},
 			{name: "revocations too", as: admin, method: "DELETE", path: olgaPath + "/roles/dpo", status: 403, code: "reauth_required"},
-			{name: "reading needs none", as: admin, method: "GET", path: olgaPath, status: 200},
+			{name: "reading needs none", as: admin, method: "GET", path: olgaRead, status: 200},
 			{name: "re-authenticate", as: admin, method: "POST", path: "/api/v1/account/reauth",
 				body: func() any {
 					e.advance(30 * time.Second)
@@ -1121,9 +1122,9 @@ func TestAPIRefusesUnacceptableValues(t *testing.T) {
 			{"change to an empty password", "", admin, "POST", "/api/v1/account/password", map[string]string{"new_password": ""}, 422, "invalid_input", "new_password"},
 			{"confirm TOTP with a 10 000-character code", "", olga, "POST", "/api/v1/account/mfa/totp/confirm", map[string]string{"code": long(10000)}, 401, "invalid_code", ""},
 			{"confirm TOTP with letters", "", olga, "POST", "/api/v1/account/mfa/totp/confirm", map[string]string{"code": "abcdef"}, 401, "invalid_code", ""},
-			{"find accounts with a 300-character query", "", admin, "GET", "/api/v1/accounts?q=" + long(300), nil, 422, "invalid_input", "q"},
-			{"find accounts with invalid UTF-8", "", admin, "GET", "/api/v1/accounts?q=%ff", nil, 422, "invalid_input", "q"},
-			{"find accounts with a control character", "", admin, "GET", "/api/v1/accounts?q=%00", nil, 422, "invalid_input", "q"},
+			{"find accounts with a 300-character query", "", admin, "GET", "/api/v1/accounts?purpose=role_management&q=" + long(300), nil, 422, "invalid_input", "q"},
+			{"find accounts with invalid UTF-8", "", admin, "GET", "/api/v1/accounts?purpose=role_management&q=%ff", nil, 422, "invalid_input", "q"},
+			{"find accounts with a control character", "", admin, "GET", "/api/v1/accounts?purpose=role_management&q=%00", nil, 422, "invalid_input", "q"},
 			{"events of a 300-character kind", "", admin, "GET", "/api/v1/security-events?kind=" + long(300), nil, 422, "invalid_input", "kind"},
 			{"events before a negative id", "", admin, "GET", "/api/v1/security-events?before=-5", nil, 422, "invalid_input", "before"},
 			{"a role name of 300 characters", "", admin, "PUT", fmt.Sprintf("/api/v1/accounts/%d/roles/%s", olgaID, long(300)), nil, 422, "invalid_input", "role"},

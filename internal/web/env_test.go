@@ -27,6 +27,7 @@ import (
 	"github.com/veche/veche/internal/identity/password"
 	"github.com/veche/veche/internal/keys"
 	"github.com/veche/veche/internal/mail"
+	"github.com/veche/veche/internal/privacy"
 	"github.com/veche/veche/internal/secops"
 	"github.com/veche/veche/internal/store"
 )
@@ -93,6 +94,8 @@ func newTestEnv(t testing.TB, db *store.DB, limits map[string]secops.Limit) *tes
 		t.Fatal(err)
 	}
 	e.id.SetClock(e.clock)
+	access := privacy.NewAccessLog(db)
+	e.id.Access = access
 	e.sent = &mail.MemorySender{}
 	e.outbox = &mail.Dispatcher{DB: db, Sender: e.sent, From: "veche <noreply@veche.test>", Holder: "test", Logger: logger}
 	e.events = secops.NewRecorder(db, logger)
@@ -103,7 +106,7 @@ func newTestEnv(t testing.TB, db *store.DB, limits map[string]secops.Limit) *tes
 		}
 	}
 	e.web, err = New(Deps{Identity: e.id, Events: e.events, Limits: secops.NewLimiter(limits, []byte("rate")),
-		Log: e.log, Logger: logger, FormKey: ks.Derive("form")})
+		Log: e.log, Logger: logger, FormKey: ks.Derive("form"), Access: access})
 	if err != nil {
 		t.Fatal(err)
 	}

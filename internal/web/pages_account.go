@@ -19,7 +19,12 @@ func (s *Server) accountPage(w http.ResponseWriter, r *http.Request, c *reqCtx) 
 		s.fail(w, r, c, err)
 		return
 	}
-	s.render(w, r, c, http.StatusOK, "account", map[string]any{"Account": a})
+	accesses, err := s.Access.ForSubject(r.Context(), c.principal.AccountID, 50)
+	if err != nil {
+		s.fail(w, r, c, err)
+		return
+	}
+	s.render(w, r, c, http.StatusOK, "account", map[string]any{"Account": a, "Accesses": accesses})
 }
 
 // needRecentAuth sends the person to confirm their password first when

@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/veche/veche/internal/identity"
+	"github.com/veche/veche/internal/privacy"
 	"github.com/veche/veche/internal/secops"
 	"github.com/veche/veche/internal/validate"
 )
@@ -27,7 +28,9 @@ func (s *Server) adminAccounts(w http.ResponseWriter, r *http.Request, c *reqCtx
 	q := r.URL.Query().Get("q")
 	data := map[string]any{"Query": q}
 	if q != "" {
-		list, err := s.id.FindAccounts(r.Context(), c.principal, q)
+		purpose, why := statedPurpose(r)
+		data["Purpose"], data["Justification"] = purpose, why
+		list, err := s.id.FindAccounts(r.Context(), c.principal, q, purpose, why)
 		var v validate.Errors
 		if errors.As(err, &v) {
 			s.renderForm(w, r, c, http.StatusUnprocessableEntity, "admin-accounts", data, r.URL.Query(), v)
@@ -52,7 +55,21 @@ func (s *Server) renderAdminAccount(w http.ResponseWriter, r *http.Request, c *r
 		s.fail(w, r, c, err)
 		return
 	}
-	a, err := s.id.AccountFor(r.Context(), c.principal, id)
+	// Opening a person's data needs a stated purpose, recorded in the
+	// access log; changing roles is itself the purpose.
+	purpose, why := statedPurpose(r)
+	if r.Method == http.MethodPost {
+		purpose, why = privacy.AccessRoleManagement, ""
+	} else if !r.URL.Query().Has("purpose") {
+		s.renderForm(w, r, c, http.StatusOK, "admin-access-purpose", map[string]any{"ID": id}, nil, nil)
+		return
+	}
+	a, err := s.id.AccountFor(r.Context(), c.principal, id, purpose, why)
+	var v validate.Errors
+	if errors.As(err, &v) {
+		s.renderForm(w, r, c, http.StatusUnprocessableEntity, "admin-access-purpose", map[string]any{"ID": id}, r.URL.Query(), v)
+		return
+	}
 	if err != nil {
 		s.fail(w, r, c, err)
 		return
@@ -64,6 +81,12 @@ func (s *Server) renderAdminAccount(w http.ResponseWriter, r *http.Request, c *r
 		}
 	}
 	s.renderForm(w, r, c, status, "admin-account", map[string]any{"Account": a, "Grantable": grantable, "Notice": r.URL.Query().Get("done")}, nil, errs)
+}
+
+// statedPurpose reads why staff are opening someone's data.
+func statedPurpose(r *http.Request) (privacy.AccessPurpose, string) {
+	q := r.URL.Query()
+	return privacy.AccessPurpose(q.Get("purpose")), q.Get("justification")
 }
 
 func (s *Server) adminGrantRole(w http.ResponseWriter, r *http.Request, c *reqCtx) {
@@ -81,7 +104,7 @@ func (s *Server) adminRoleChange(w http.ResponseWriter, r *http.Request, c *reqC
 		s.fail(w, r, c, err)
 		return
 	}
-	back := "/admin/accounts/" + itoa64(id)
+	back := "/admin/accounts/" + itoa64(id) + "?purpose=" + string(privacy.AccessRoleManagement)
 	err = change(r.Context(), c.principal, id, identity.Role(role))
 	var v validate.Errors
 	switch {

@@ -26,3 +26,31 @@ func (s *Server) processingRecordPage(w http.ResponseWriter, r *http.Request, c 
 func (s *Server) apiProcessingRecord(r *http.Request, c *reqCtx, _ *emptyBody) (answer, error) {
 	return answer{http.StatusOK, privacy.BuildRecord(s.Controller, time.Now())}, nil
 }
+
+// accessReviewPage lists break-glass reads for the DPO and auditors.
+func (s *Server) accessReviewPage(w http.ResponseWriter, r *http.Request, c *reqCtx) {
+	list, err := s.Access.BreakGlass(r.Context(), 200)
+	if err != nil {
+		s.fail(w, r, c, err)
+		return
+	}
+	s.render(w, r, c, http.StatusOK, "access-review", map[string]any{"Accesses": list})
+}
+
+func (s *Server) apiBreakGlass(r *http.Request, c *reqCtx, _ *emptyBody) (answer, error) {
+	list, err := s.Access.BreakGlass(r.Context(), 200)
+	return answer{http.StatusOK, map[string]any{"accesses": orEmpty(list)}}, err
+}
+
+// apiMyAccessLog lists who among staff read the caller's data, and why.
+func (s *Server) apiMyAccessLog(r *http.Request, c *reqCtx, _ *emptyBody) (answer, error) {
+	list, err := s.Access.ForSubject(r.Context(), c.principal.AccountID, 100)
+	return answer{http.StatusOK, map[string]any{"accesses": orEmpty(list)}}, err
+}
+
+func orEmpty(l []privacy.Access) []privacy.Access {
+	if l == nil {
+		return []privacy.Access{}
+	}
+	return l
+}

@@ -612,27 +612,27 @@ func TestAdminGrantsRoleThroughPages(t *testing.T) {
 		b = e.browser()
 		b.signIn("admin@example.org", secret)
 
-		p := b.get("/admin/accounts?q=ala")
-		if p.status != 200 || !strings.Contains(p.body, fmt.Sprintf(`href="/admin/accounts/%d"`, alaID)) {
+		p := b.get("/admin/accounts?purpose=role_management&q=ala")
+		if p.status != 200 || !strings.Contains(p.body, fmt.Sprintf(`href="/admin/accounts/%d?purpose=role_management`, alaID)) {
 			t.Fatalf("search: %d\n%s", p.status, p.body)
 		}
 		if !strings.Contains(inputTag(p.body, "q"), `value="ala"`) {
 			t.Error("the search box lost the query")
 		}
-		if p := b.get("/admin/accounts?q=nobody"); !strings.Contains(p.body, "No account matches.") {
+		if p := b.get("/admin/accounts?purpose=role_management&q=nobody"); !strings.Contains(p.body, "No account matches.") {
 			t.Error("empty search result not said")
 		}
-		p = b.get("/admin/accounts?q=" + url.QueryEscape("a\x01b"))
+		p = b.get("/admin/accounts?purpose=role_management&q=" + url.QueryEscape("a\x01b"))
 		if p.status != http.StatusUnprocessableEntity {
 			t.Errorf("search with a control character: %d", p.status)
 		}
 		checkFieldProblem(t, p.body, "q", "Search contains invisible control characters.")
 
 		page := fmt.Sprintf("/admin/accounts/%d", alaID)
-		if p := b.get(page); p.status != 200 || !strings.Contains(p.body, "ala@example.org") || inputTag(p.body, "role") == "" {
+		if p := b.get(page + "?purpose=role_management"); p.status != 200 || !strings.Contains(p.body, "ala@example.org") || inputTag(p.body, "role") == "" {
 			t.Fatalf("account page: %d", p.status)
 		}
-		if p := b.get("/admin/accounts/999999"); p.status != http.StatusNotFound {
+		if p := b.get("/admin/accounts/999999?purpose=role_management"); p.status != http.StatusNotFound {
 			t.Errorf("unknown account: %d", p.status)
 		}
 		if p := b.get("/admin/accounts/abc"); p.status != http.StatusNotFound {
@@ -650,7 +650,7 @@ func TestAdminGrantsRoleThroughPages(t *testing.T) {
 		checkFieldProblem(t, p.body, "role", "Choose a role from the list.")
 
 		e.advance(11 * time.Minute)
-		want := "/reauth?next=" + url.QueryEscape(page)
+		want := "/reauth?next=" + url.QueryEscape(page+"?purpose=role_management")
 		if p := b.post(page+"/roles", url.Values{"role": {"moderator"}}); p.status != http.StatusSeeOther || p.header.Get("Location") != want {
 			t.Fatalf("grant without a recent sign-in: %d %q", p.status, p.header.Get("Location"))
 		}
@@ -661,10 +661,10 @@ func TestAdminGrantsRoleThroughPages(t *testing.T) {
 		if p := b.post("/reauth", url.Values{"password": {testPassword}, "code": {e.totpCode(secret)}, "next": {page}}); p.header.Get("Location") != page {
 			t.Fatalf("re-check: %d %q", p.status, p.header.Get("Location"))
 		}
-		if p := b.post(page+"/roles", url.Values{"role": {"moderator"}}); p.status != http.StatusSeeOther || p.header.Get("Location") != page {
+		if p := b.post(page+"/roles", url.Values{"role": {"moderator"}}); p.status != http.StatusSeeOther || p.header.Get("Location") != page+"?purpose=role_management" {
 			t.Fatalf("grant: %d %q\n%s", p.status, p.header.Get("Location"), p.body)
 		}
-		if p := b.get(page); !strings.Contains(p.body, "Moderator") || !strings.Contains(p.body, page+"/roles/moderator/revoke") {
+		if p := b.get(page + "?purpose=role_management"); !strings.Contains(p.body, "Moderator") || !strings.Contains(p.body, page+"/roles/moderator/revoke") {
 			t.Error("the account page does not show the new role")
 		}
 		p = b.get("/security/events?kind=nope")
@@ -903,10 +903,10 @@ func TestEveryPageIsTranslated(t *testing.T) {
 				return as(email, "", lang).post("/account/password", url.Values{"new_password": {testPassword + " again"}})
 			}},
 			{"accounts", adminGet("/admin/accounts")},
-			{"accounts, found", adminGet("/admin/accounts?q=example")},
-			{"accounts, none", adminGet("/admin/accounts?q=nobody")},
-			{"accounts, bad query", adminGet("/admin/accounts?q=%01")},
-			{"account", adminGet(fmt.Sprintf("/admin/accounts/%d", adminID))},
+			{"accounts, found", adminGet("/admin/accounts?purpose=role_management&q=example")},
+			{"accounts, none", adminGet("/admin/accounts?purpose=role_management&q=nobody")},
+			{"accounts, bad query", adminGet("/admin/accounts?purpose=role_management&q=%01")},
+			{"account", adminGet(fmt.Sprintf("/admin/accounts/%d?purpose=role_management", adminID))},
 			{"account, bad role", func(lang string) page {
 				return as("admin@example.org", secret, lang).post(fmt.Sprintf("/admin/accounts/%d/roles", adminID), url.Values{"role": {"x"}})
 			}},

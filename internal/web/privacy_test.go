@@ -2,7 +2,9 @@ package web
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -77,6 +79,63 @@ func TestProcessingRecordIsForTheDPO(t *testing.T) {
 		}
 		if rec.Controller.Name != "City of Polotsk" || len(rec.Activities) != len(privacy.Purposes) || rec.Digest != privacy.Digest() {
 			t.Fatalf("record %+v", rec)
+		}
+	})
+}
+
+// TestStaffReadsAreRecordedAndShownToThePerson: an administrator opening
+// a citizen's account must state why; the citizen sees the read on their
+// account page and through the API; a break-glass read without a
+// justification shows nothing and records nothing; the DPO reviews the
+// break-glass reads.
+func TestStaffReadsAreRecordedAndShownToThePerson(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newTestEnv(t, db, nil)
+		alaID := e.createUser("ala@example.org")
+		e.createUser("admin@example.org", identity.RoleAdmin)
+		e.createUser("dpo@example.org", identity.RoleDPO)
+		admin := e.browser()
+		admin.signIn("admin@example.org", "")
+		admin.enableMFA()
+
+		page := fmt.Sprintf("/admin/accounts/%d", alaID)
+		if p := admin.get(page); p.status != 200 || strings.Contains(p.body, "ala@example.org") || !strings.Contains(p.body, `name="purpose"`) {
+			t.Fatalf("opening an account without a purpose must ask for one first: %d", p.status)
+		}
+		if p := admin.get(page + "?purpose=break_glass&justification=short"); p.status != http.StatusUnprocessableEntity || strings.Contains(p.body, "ala@example.org") {
+			t.Fatalf("break-glass without a real justification: %d", p.status)
+		}
+		if n := dbCount(t, db, "SELECT COUNT(*) FROM access_log"); n != 0 {
+			t.Fatalf("%d accesses recorded for refused reads", n)
+		}
+		if p := admin.get(page + "?purpose=role_management"); p.status != 200 || !strings.Contains(p.body, "ala@example.org") {
+			t.Fatalf("opening with a purpose: %d", p.status)
+		}
+		why := "Checking a reported impersonation of this account"
+		if p := admin.get(page + "?purpose=break_glass&justification=" + url.QueryEscape(why)); p.status != 200 {
+			t.Fatalf("break-glass read: %d", p.status)
+		}
+
+		ala := e.browser()
+		ala.signIn("ala@example.org", "")
+		p := ala.get("/account")
+		for _, want := range []string{"Who has seen your data", "Administrator, staff account", "Managing this person&#39;s roles", why} {
+			if !strings.Contains(p.body, want) {
+				t.Errorf("account page lacks %q", want)
+			}
+		}
+		a := e.api()
+		a.signIn("ala@example.org", "")
+		_, out, _ := a.call("GET", "/api/v1/account/access-log", nil)
+		if list, _ := out["accesses"].([]any); len(list) != 2 {
+			t.Fatalf("API access log: %v", out)
+		}
+
+		dpo := e.browser()
+		dpo.signIn("dpo@example.org", "")
+		dpo.enableMFA()
+		if p := dpo.get("/privacy/access-review"); p.status != 200 || !strings.Contains(p.body, why) || strings.Count(p.body, "<tr>") != 2 {
+			t.Fatalf("DPO review: %d, want one break-glass row with the justification", p.status)
 		}
 	})
 }

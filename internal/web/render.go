@@ -106,6 +106,9 @@ func (v *view) RetentionJSON(r privacy.RetentionJSON) string {
 	return v.T("privacy.keep.for", "days", r.Days, "event", event, "action", action)
 }
 
+// AccessPurposes are the reasons staff can give for opening a person's data.
+func (v *view) AccessPurposes() []privacy.AccessPurpose { return privacy.AccessPurposes }
+
 // Can reports whether the viewer holds perm, for showing navigation.
 func (v *view) Can(perm string) bool { return v.Principal.Can(identity.Permission(perm)) }
 

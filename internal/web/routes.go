@@ -71,6 +71,7 @@ func (s *Server) routes() []route {
 		{"GET", "/security/events", needs(identity.PermSecurityEventsRead), s.securityEventsPage},
 		{"GET", "/privacy", public, s.privacyNotice},
 		{"GET", "/privacy/record", needs(identity.PermProcessingRecord), s.processingRecordPage},
+		{"GET", "/privacy/access-review", needs(identity.PermAccessReview), s.accessReviewPage},
 
 		{"POST", "/api/v1/accounts", public, apiCall(s, s.apiRegister)},
 		{"POST", "/api/v1/accounts/verify", public, apiCall(s, s.apiVerifyEmail)},
@@ -94,6 +95,8 @@ func (s *Server) routes() []route {
 		{"DELETE", "/api/v1/accounts/{id}/roles/{role}", needs(identity.PermRolesManage), apiCall(s, s.apiRevokeRole)},
 		{"GET", "/api/v1/security-events", needs(identity.PermSecurityEventsRead), apiCall(s, s.apiSecurityEvents)},
 		{"GET", "/api/v1/privacy/record", needs(identity.PermProcessingRecord), apiCall(s, s.apiProcessingRecord)},
+		{"GET", "/api/v1/account/access-log", self, apiCall(s, s.apiMyAccessLog)},
+		{"GET", "/api/v1/privacy/break-glass", needs(identity.PermAccessReview), apiCall(s, s.apiBreakGlass)},
 	}
 }
 

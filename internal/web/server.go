@@ -53,6 +53,7 @@ type Deps struct {
 	BehindProxy bool   // trust X-Forwarded-For/-Proto from a fronting TLS proxy
 	Health      func(context.Context) error
 	Controller  privacy.Controller // the public body, named in the privacy notice
+	Access      *privacy.AccessLog // staff reads of personal data
 }
 
 // Server serves veche's pages and API.
