@@ -36,11 +36,11 @@ type Permission string
 
 // Permissions. Each route of the web layer names exactly one.
 const (
-	PermAccountSelf        Permission = "account.self"         // manage one's own account, sessions and MFA
-	PermAccountsRead       Permission = "accounts.read"        // look up other accounts
-	PermRolesManage        Permission = "roles.manage"         // grant and revoke roles
-	PermSecurityEventsRead Permission = "security_events.read" // read the security-events table
-	PermProcessingRecord   Permission = "privacy.record"       // read the record of processing activities (GDPR Art. 30)
+	PermAccountSelf        Permission = "account.self"          // manage one's own account, sessions and MFA
+	PermAccountsRead       Permission = "accounts.read"         // look up other accounts
+	PermRolesManage        Permission = "roles.manage"          // grant and revoke roles
+	PermSecurityEventsRead Permission = "security_events.read"  // read the security-events table
+	PermProcessingRecord   Permission = "privacy.record"        // read the record of processing activities (GDPR Art. 30)
 	PermAccessReview       Permission = "privacy.access_review" // review staff reads of personal data made outside normal workflow
 )
 
