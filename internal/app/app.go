@@ -39,16 +39,17 @@ import (
 
 // Instance is a running veche: its storage, services and HTTP handler.
 type Instance struct {
-	Config   Config
-	DB       *store.DB
-	Keys     *keys.Set
-	Log      *auditlog.Log
-	Identity *identity.Service
-	Events   *secops.Recorder
-	Mail     *mail.Dispatcher
-	Web      *web.Server
-	Logger   *slog.Logger
-	Holder   string // this node's name in job leases
+	Config    Config
+	DB        *store.DB
+	Keys      *keys.Set
+	Log       *auditlog.Log
+	Identity  *identity.Service
+	Events    *secops.Recorder
+	Retention *privacy.RetentionJob
+	Mail      *mail.Dispatcher
+	Web       *web.Server
+	Logger    *slog.Logger
+	Holder    string // this node's name in job leases
 }
 
 // Open builds an instance from cfg without serving. Callers Close it.
@@ -85,6 +86,7 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Instance, erro
 	accessLog := privacy.NewAccessLog(db)
 	in.Identity.Access = accessLog
 	in.Events = secops.NewRecorder(db, logger)
+	in.Retention = privacy.NewRetentionJob(db, in.Log)
 	in.Web, err = web.New(web.Deps{
 		Identity:    in.Identity,
 		Events:      in.Events,
@@ -125,6 +127,30 @@ func (in *Instance) RunJobs(ctx context.Context) *sync.WaitGroup {
 					in.Logger.Warn("housekeeping failed", "err", err)
 				} else if n > 0 {
 					in.Logger.Debug("housekeeping: purged expired sessions and tokens", "rows", n)
+				}
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	})
+	// The registry's time limits (privacy.RetentionClocks), hourly: each
+	// run is one audit entry, so the public log shows retention working.
+	wg.Go(func() {
+		t := time.NewTicker(time.Hour)
+		defer t.Stop()
+		for {
+			if ok, err := in.DB.AcquireLease(ctx, "retention", in.Holder, 50*time.Minute); err == nil && ok {
+				res, err := in.Retention.Run(ctx)
+				if err != nil && ctx.Err() == nil {
+					in.Logger.Error("retention run failed", "err", err)
+				}
+				for _, r := range res {
+					if r.Rows > 0 {
+						in.Logger.Info("retention", "table", r.Table, "action", string(r.Action), "rows", r.Rows)
+					}
 				}
 			}
 			select {
