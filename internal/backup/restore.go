@@ -331,14 +331,19 @@ type archive struct {
 // ageIntro is how every binary age file begins.
 const ageIntro = "age-encryption.org/v1\n"
 
-func openArchive(src io.Reader, identities []age.Identity) (*archive, error) {
+// decrypt opens the age file read from src, telling a file that is not
+// age apart from a wrong key and from a damaged header.
+func decrypt(src io.Reader, identities []age.Identity) (*authReader, error) {
 	if len(identities) == 0 {
 		return nil, errors.New("backup: no passphrase or identity to decrypt with")
 	}
 	br := bufio.NewReader(src)
 	intro, _ := br.Peek(len(ageIntro))
 	if string(intro) != ageIntro {
-		if bytes.HasPrefix(intro, []byte("-----BEGIN AGE")) {
+		switch {
+		case len(intro) == 0:
+			return nil, fmt.Errorf("%w: the file is empty", ErrNotBackup)
+		case bytes.HasPrefix(intro, []byte("-----BEGIN AGE")):
 			return nil, fmt.Errorf("%w: the file is ASCII-armored age; veche backups are binary (de-armor it with 'age -d' first)", ErrNotBackup)
 		}
 		return nil, fmt.Errorf("%w: the file is not age-encrypted (it does not start with %q)", ErrNotBackup, strings.TrimSpace(ageIntro))
@@ -351,12 +356,25 @@ func openArchive(src io.Reader, identities []age.Identity) (*archive, error) {
 		}
 		return nil, fmt.Errorf("%w: %v", ErrDamaged, err)
 	}
-	a := &archive{src: &authReader{r: r}}
-	a.tr = tar.NewReader(a.src)
+	return &authReader{r: r}, nil
+}
+
+func openArchive(src io.Reader, identities []age.Identity) (*archive, error) {
+	plain, err := decrypt(src, identities)
+	if err != nil {
+		return nil, err
+	}
+	a := &archive{src: plain}
+	peek := bufio.NewReaderSize(plain, 4096)
+	start, _ := peek.Peek(len(keysIntro))
+	a.tr = tar.NewReader(peek)
 	hdr, err := a.tr.Next()
 	if err != nil || hdr.Name != headerName {
 		if a.src.err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrDamaged, a.src.err)
+		}
+		if string(start) == keysIntro {
+			return nil, fmt.Errorf("%w: this is a key backup; restore it with 'veche restore keys'", ErrNotBackup)
 		}
 		return nil, fmt.Errorf("%w: the file decrypts, but holds no %s", ErrNotBackup, headerName)
 	}

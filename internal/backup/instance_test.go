@@ -1,0 +1,153 @@
+package backup_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/veche/veche/internal/app"
+	"github.com/veche/veche/internal/auditlog/logclient"
+	"github.com/veche/veche/internal/identity"
+	"github.com/veche/veche/internal/secops"
+	"github.com/veche/veche/internal/store"
+	"github.com/veche/veche/internal/store/storetest"
+)
+
+// config returns an instance configuration on engine in a new data dir.
+func config(t *testing.T, engine string) app.Config {
+	cfg := app.Config{DataDir: t.TempDir(), Addr: "127.0.0.1:0"}
+	if engine == "postgres" {
+		cfg.DB = storetest.PostgresURL(t)
+	}
+	return cfg
+}
+
+// A restored instance starts, signs people in, and serves an audit log
+// that verifies against the original log key and grows on from there.
+func TestRestoredInstanceStartsAndItsAuditLogVerifies(t *testing.T) {
+	ctx := context.Background()
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	for _, from := range engines {
+		for _, to := range engines {
+			t.Run(from.name+"_to_"+to.name, func(t *testing.T) {
+				srcCfg := config(t, from.name)
+				src, err := app.Open(ctx, srcCfg, logger)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer src.Close()
+				const pw = "a long enough passphrase for tests"
+				for _, email := range []string{"admin@example.org", "алесь@example.by"} {
+					if _, err := src.Identity.CreateAccount(ctx, email, pw, []identity.Role{identity.RoleAdmin}); err != nil {
+						t.Fatal(err)
+					}
+				}
+				src.Events.Record(ctx, secops.Event{Kind: secops.SignInFailed, IP: "203.0.113.9", Route: "/signin", Detail: "wrong password"})
+				if _, err := src.Log.Sequence(ctx); err != nil {
+					t.Fatal(err)
+				}
+				srcLog := httptest.NewServer(http.StripPrefix("/log", src.Log.Handler()))
+				defer srcLog.Close()
+				before, err := logclient.Verify(ctx, srcLog.Client(), srcLog.URL+"/log", src.Keys.LogVerifier, "")
+				if err != nil || before.Size < 4 {
+					t.Fatalf("source log: %+v, %v", before, err)
+				}
+				b, m := write(t, src.DB)
+
+				// The operator restores the database and puts the keys
+				// directory, kept separately, beside it.
+				dstCfg := config(t, to.name)
+				if err := os.CopyFS(filepath.Join(dstCfg.DataDir, "keys"), os.DirFS(filepath.Join(srcCfg.DataDir, "keys"))); err != nil {
+					t.Fatal(err)
+				}
+				db, err := store.Open(ctx, dstCfg.DSN())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := restore(db, b); err != nil {
+					t.Fatal(err)
+				}
+				compare(t, dump(t, src.DB, m), dump(t, db, m))
+				db.Close()
+
+				dst, err := app.Open(ctx, dstCfg, logger)
+				if err != nil {
+					t.Fatalf("restored instance does not start: %v", err)
+				}
+				defer dst.Close()
+				if _, _, err := dst.Identity.SignIn(ctx, "алесь@example.by", pw, identity.KindAPI, identity.ClientMeta{}); err != nil {
+					t.Fatalf("sign in on the restored instance: %v", err)
+				}
+				dstLog := httptest.NewServer(http.StripPrefix("/log", dst.Log.Handler()))
+				defer dstLog.Close()
+				state := filepath.Join(t.TempDir(), "checkpoint")
+				after, err := logclient.Verify(ctx, dstLog.Client(), dstLog.URL+"/log", src.Keys.LogVerifier, state)
+				if err != nil {
+					t.Fatalf("restored audit log does not verify: %v", err)
+				}
+				if after.Size != before.Size || after.Root != before.Root {
+					t.Fatalf("restored log: %d entries, root %s; the original had %d, root %s", after.Size, after.Root, before.Size, before.Root)
+				}
+				// The restored log grows on from the restored tree.
+				if _, err := dst.Identity.CreateAccount(ctx, "new@example.org", pw, nil); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := dst.Log.Sequence(ctx); err != nil {
+					t.Fatal(err)
+				}
+				grown, err := logclient.Verify(ctx, dstLog.Client(), dstLog.URL+"/log", src.Keys.LogVerifier, state)
+				if err != nil || grown.Size <= after.Size || grown.PreviousSize != after.Size {
+					t.Fatalf("log after a new entry on the restored instance: %+v, %v", grown, err)
+				}
+			})
+		}
+	}
+}
+
+// Restoring into a data directory that has no keys leaves the audit log
+// intact: its checkpoints still verify against the original key, because
+// the log's entries, hashes and signed checkpoint are all in the database.
+func TestRestoredLogVerifiesAgainstTheOriginalKeyOnly(t *testing.T) {
+	ctx := context.Background()
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	srcCfg := config(t, "sqlite")
+	src, err := app.Open(ctx, srcCfg, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	if _, err := src.Identity.CreateAccount(ctx, "a@example.org", "a long enough passphrase for tests", nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := src.Log.Sequence(ctx); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := write(t, src.DB)
+	dstCfg := config(t, "sqlite")
+	db, err := store.Open(ctx, dstCfg.DSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := restore(db, b); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	dst, err := app.Open(ctx, dstCfg, logger) // makes new keys: the mistake docs/backup.md warns of
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dst.Close()
+	srv := httptest.NewServer(http.StripPrefix("/log", dst.Log.Handler()))
+	defer srv.Close()
+	if _, err := logclient.Verify(ctx, srv.Client(), srv.URL+"/log", src.Keys.LogVerifier, ""); err != nil {
+		t.Fatalf("restored log against the original key: %v", err)
+	}
+	if _, err := logclient.Verify(ctx, srv.Client(), srv.URL+"/log", dst.Keys.LogVerifier, ""); err == nil {
+		t.Fatal("the restored log verified against the new instance's fresh key")
+	}
+}
