@@ -26,11 +26,18 @@ func (s *Service) Erase(ctx context.Context, tx *store.Tx, subject string) error
 	}
 	if tx.Dialect() == store.SQLite {
 		// Zero the freed bytes of the old row in the database file rather
-		// than leaving them in a free block of the page.
-		if _, err := tx.Exec(ctx, "PRAGMA secure_delete = ON"); err != nil {
+		// than leaving them in a free block of the page; put the
+		// connection's setting back afterwards.
+		var was int
+		if err := tx.QueryRow(ctx, "PRAGMA secure_delete").Scan(&was); err != nil {
 			return fmt.Errorf("fieldcrypt: erase %s: %w", subject, err)
 		}
-		defer tx.Exec(context.WithoutCancel(ctx), "PRAGMA secure_delete = OFF")
+		if was == 0 {
+			if _, err := tx.Exec(ctx, "PRAGMA secure_delete = ON"); err != nil {
+				return fmt.Errorf("fieldcrypt: erase %s: %w", subject, err)
+			}
+			defer tx.Exec(context.WithoutCancel(ctx), "PRAGMA secure_delete = OFF")
+		}
 	}
 	now := store.Micros(s.now())
 	res, err := tx.Exec(ctx, "UPDATE subject_keys SET keyset = ?, kek_version = '', erased_at = ? WHERE subject = ? AND erased_at IS NULL",
