@@ -2,6 +2,7 @@ package opendata
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -278,11 +279,14 @@ func writeDictionary(dir string, pr *prepared, budget *dp.Budget, now time.Time)
 		}
 		d.Method = m
 	}
-	b, err := json.MarshalIndent(d, "", "  ")
-	if err != nil {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(d); err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(dir, pr.ds.Name+".dictionary.json"), append(b, '\n'), 0o644)
+	return os.WriteFile(filepath.Join(dir, pr.ds.Name+".dictionary.json"), b.Bytes(), 0o644)
 }
 
 // noiseQuantile95 is the least n with P[|noise| ≤ n] ≥ 0.95.
