@@ -97,13 +97,13 @@ func countAccounts(ctx context.Context, db *store.DB, now time.Time) (Counts, er
 		if err := rows.Scan(&at, &locale); err != nil {
 			return c, err
 		}
-		if _, ok := i18n.Parse(locale); !ok || locale == "" {
-			locale = "other"
+		month := store.FromMicros(at).Format("2006-01")
+		i, ok := cell[month+"\x00"+locale]
+		if !ok { // no language chosen, or one the grid does not list
+			i, ok = cell[month+"\x00other"]
 		}
-		if i, ok := cell[store.FromMicros(at).Format("2006-01")+"\x00"+locale]; ok {
+		if ok {
 			c.Values[i]++
-		} else if j, ok := cell[store.FromMicros(at).Format("2006-01")+"\x00other"]; ok {
-			c.Values[j]++
 		}
 	}
 	return c, rows.Err()
