@@ -45,7 +45,11 @@ func (c VaultConfig) redacted() string {
 // configuration string (see [OpenKeyring]); the token is not part of it.
 func ParseVaultSpec(spec string) (VaultConfig, error) {
 	u, err := url.Parse(spec)
-	if err != nil || u.Scheme != "vault-transit" || u.Host == "" {
+	if err == nil {
+		// The address built from the host must itself be a valid URL.
+		_, err = url.Parse("https://" + u.Host)
+	}
+	if err != nil || u.Scheme != "vault-transit" || u.Hostname() == "" {
 		return VaultConfig{}, errors.New("fieldcrypt: malformed keyring: want vault-transit://host:port/keyname")
 	}
 	if u.User != nil {
