@@ -113,9 +113,7 @@ func BenchmarkOpenShortField(b *testing.B) {
 		})
 	}
 	b.Run("cold-vault", func(b *testing.B) {
-		t := &testing.T{}
-		fake, srv := newFakeTransit(t, "veche")
-		defer srv.Close()
+		fake, srv := newFakeTransit(b, "veche")
 		kr, err := NewVaultTransitKeyring(ctx, VaultConfig{Address: srv.URL, Key: "veche", Token: fake.token, Client: srv.Client()})
 		if err != nil {
 			b.Fatal(err)

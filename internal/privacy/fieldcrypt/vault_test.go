@@ -38,7 +38,7 @@ type fakeKey struct {
 	minDecrypt int
 }
 
-func newFakeTransit(t *testing.T, keyNames ...string) (*fakeTransit, *httptest.Server) {
+func newFakeTransit(t testing.TB, keyNames ...string) (*fakeTransit, *httptest.Server) {
 	f := &fakeTransit{token: "s.test-token", mount: "transit", keys: map[string]*fakeKey{}}
 	for _, n := range keyNames {
 		f.keys[n] = &fakeKey{minDecrypt: 1}
