@@ -181,70 +181,72 @@ func appendText(buf []byte, s string) []byte {
 var errRow = errors.New("malformed row")
 
 // decodeRow parses one line written by appendRow into values ready to bind:
-// int64, string, []byte, bool, float64 or nil.
+// int64, string, []byte, bool, float64 or nil. encoding/json checks the
+// line's syntax once; the values are then read from their raw JSON.
 func decodeRow(line []byte, cols []Column) ([]any, error) {
-	dec := json.NewDecoder(bytes.NewReader(line))
-	dec.UseNumber()
-	var raw []any
-	if err := dec.Decode(&raw); err != nil {
+	var raw []json.RawMessage
+	if err := json.Unmarshal(line, &raw); err != nil {
 		return nil, fmt.Errorf("%w: %v", errRow, err)
-	}
-	if dec.More() {
-		return nil, fmt.Errorf("%w: data after the row", errRow)
 	}
 	if len(raw) != len(cols) {
 		return nil, fmt.Errorf("%w: %d values for %d columns", errRow, len(raw), len(cols))
 	}
 	out := make([]any, len(raw))
 	for i, v := range raw {
-		if v == nil {
+		if string(v) == "null" {
 			continue
 		}
 		c := cols[i]
 		var err error
 		switch c.Type {
 		case Integer:
-			n, ok := v.(json.Number)
-			if !ok {
-				return nil, fmt.Errorf("%w: column %s: want an integer, got %T", errRow, c.Name, v)
+			if !isNumber(v) {
+				return nil, fmt.Errorf("%w: column %s: want an integer, got %.20s", errRow, c.Name, v)
 			}
-			out[i], err = strconv.ParseInt(string(n), 10, 64)
+			out[i], err = strconv.ParseInt(string(v), 10, 64)
 		case Real:
-			n, ok := v.(json.Number)
-			if !ok {
-				return nil, fmt.Errorf("%w: column %s: want a number, got %T", errRow, c.Name, v)
+			if !isNumber(v) {
+				return nil, fmt.Errorf("%w: column %s: want a number, got %.20s", errRow, c.Name, v)
 			}
-			out[i], err = strconv.ParseFloat(string(n), 64)
+			out[i], err = strconv.ParseFloat(string(v), 64)
 		case Boolean:
-			b, ok := v.(bool)
-			if !ok {
-				return nil, fmt.Errorf("%w: column %s: want true or false, got %T", errRow, c.Name, v)
-			}
-			out[i] = b
-		case Text:
-			switch s := v.(type) {
-			case string:
-				out[i] = s
-			case map[string]any:
-				enc, ok := s["b64"].(string)
-				if !ok || len(s) != 1 {
-					return nil, fmt.Errorf("%w: column %s: want text", errRow, c.Name)
-				}
-				var b []byte
-				b, err = base64.StdEncoding.Strict().DecodeString(enc)
-				out[i] = string(b)
+			switch string(v) {
+			case "true":
+				out[i] = true
+			case "false":
+				out[i] = false
 			default:
-				return nil, fmt.Errorf("%w: column %s: want text, got %T", errRow, c.Name, v)
+				return nil, fmt.Errorf("%w: column %s: want true or false, got %.20s", errRow, c.Name, v)
+			}
+		case Text:
+			switch v[0] {
+			case '"':
+				out[i], err = jsonString(v)
+			case '{':
+				var o map[string]string
+				if err = json.Unmarshal(v, &o); err == nil {
+					enc, ok := o["b64"]
+					if !ok || len(o) != 1 {
+						return nil, fmt.Errorf("%w: column %s: want text", errRow, c.Name)
+					}
+					var b []byte
+					b, err = base64.StdEncoding.Strict().DecodeString(enc)
+					out[i] = string(b)
+				}
+			default:
+				return nil, fmt.Errorf("%w: column %s: want text, got %.20s", errRow, c.Name, v)
 			}
 		case Bytes:
-			s, ok := v.(string)
-			if !ok {
-				return nil, fmt.Errorf("%w: column %s: want base64 bytes, got %T", errRow, c.Name, v)
+			if v[0] != '"' {
+				return nil, fmt.Errorf("%w: column %s: want base64 bytes, got %.20s", errRow, c.Name, v)
 			}
-			b := make([]byte, base64.StdEncoding.DecodedLen(len(s)))
-			var n int
-			n, err = base64.StdEncoding.Strict().Decode(b, []byte(s))
-			out[i] = b[:n]
+			var s string
+			if s, err = jsonString(v); err == nil {
+				b := make([]byte, base64.StdEncoding.DecodedLen(len(s)))
+				var n int
+				n, err = base64.StdEncoding.Strict().Decode(b, []byte(s))
+				out[i] = b[:n]
+			}
 		default:
 			return nil, fmt.Errorf("%w: column %s has unknown type %q", errRow, c.Name, c.Type)
 		}
@@ -253,4 +255,20 @@ func decodeRow(line []byte, cols []Column) ([]any, error) {
 		}
 	}
 	return out, nil
+}
+
+// isNumber reports whether a raw JSON value (already checked to be valid
+// JSON) is a number.
+func isNumber(v []byte) bool { return v[0] == '-' || (v[0] >= '0' && v[0] <= '9') }
+
+// jsonString decodes a raw JSON string (already checked to be valid
+// JSON); one without escapes is its own content.
+func jsonString(v []byte) (string, error) {
+	inner := v[1 : len(v)-1]
+	if bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) {
+		return string(inner), nil
+	}
+	var s string
+	err := json.Unmarshal(v, &s)
+	return s, err
 }
