@@ -73,6 +73,11 @@ func runRotateKeys(ctx context.Context, args []string, stdout, stderr io.Writer)
 	default:
 		fmt.Fprintf(stdout, "keyring: %s\n", strings.SplitN(spec, "?", 2)[0])
 	}
+	// Refuse before changing anything if this keyring cannot open the keys
+	// (a wrong --data, a node without the instance's keyring).
+	if err := svc.Check(ctx); err != nil {
+		return err
+	}
 	before, erased, err := svc.KEKUsage(ctx)
 	if err != nil {
 		return err

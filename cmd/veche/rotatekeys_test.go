@@ -149,8 +149,43 @@ func TestRotateKeysErrors(t *testing.T) {
 	if code, _, errOut := runCmd(t, "", "rotate-keys", "--data", dir, "--keyring", "vault-transit://127.0.0.1:1/veche"); code != 2 || !strings.Contains(errOut, fieldcrypt.EnvVaultToken) {
 		t.Fatalf("no Vault token: exit %d, %s", code, errOut)
 	}
+	// A keyring that cannot open the instance's keys: refused, nothing changes.
+	db, err = store.Open(context.Background(), filepath.Join(dir, "veche.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kr, err := fieldcrypt.OpenKeyring(context.Background(), "local", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.InTx(context.Background(), func(tx *store.Tx) error {
+		_, err := fieldcrypt.New(db, kr, nil, fieldcrypt.Options{}).Seal(context.Background(), tx, "account:1",
+			fieldcrypt.FieldRef{Table: "t", Column: "c", Row: "1"}, []byte("x"))
+		return err
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	kekDir := filepath.Join(dir, "keys", "kek")
+	good, _ := os.ReadFile(filepath.Join(kekDir, "local-1.json"))
+	wrong, err := fieldcrypt.OpenLocalKeyring(filepath.Join(t.TempDir(), "wrong"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrongKey, _ := os.ReadFile(filepath.Join(wrong.Dir(), "local-1.json"))
+	os.WriteFile(filepath.Join(kekDir, "local-1.json"), wrongKey, 0o600)
+	code, out, errOut := runCmd(t, "", "rotate-keys", "--data", dir)
+	if code != 1 || !strings.Contains(errOut, "cannot open the data keys wrapped under local-1") {
+		t.Fatalf("wrong keyring: exit %d, %s\n%s", code, errOut, out)
+	}
+	if _, err := os.Stat(filepath.Join(kekDir, "local-2.json")); !os.IsNotExist(err) {
+		t.Fatal("a refused rotation made a new version")
+	}
+	os.WriteFile(filepath.Join(kekDir, "local-1.json"), good, 0o600)
+
 	// Nothing to do is fine, and says so.
-	code, out, errOut := runCmd(t, "", "rotate-keys", "--data", dir, "--no-new-version", "--retire")
+	code, out, errOut = runCmd(t, "", "rotate-keys", "--data", dir, "--no-new-version", "--retire")
 	if code != 0 || !strings.Contains(out, "re-wrapped 0 data keys") || !strings.Contains(out, "retired: none") {
 		t.Fatalf("exit %d: %s\n%s", code, errOut, out)
 	}

@@ -190,6 +190,25 @@ func TestWrongKeyringFailsClearly(t *testing.T) {
 		if !strings.Contains(err.Error(), "local-1") || strings.Contains(err.Error(), "alice") {
 			t.Fatalf("error should name the KEK version and no data: %v", err)
 		}
+		// Check, as at start-up, says so before anything is read or written.
+		if err := other.Check(ctx); !errors.Is(err, ErrKeyUnavailable) || !strings.Contains(err.Error(), "keys/kek") {
+			t.Fatalf("Check with the wrong keyring: %v", err)
+		}
+		if err := s.Check(ctx); err != nil {
+			t.Fatalf("Check with the right keyring: %v", err)
+		}
+		// Sealing under the wrong keyring fails and changes nothing.
+		var before []byte
+		db.QueryRow(ctx, "SELECT keyset FROM subject_keys WHERE subject = 'account:42'").Scan(&before)
+		err = db.InTx(ctx, func(tx *store.Tx) error {
+			_, err := other.Seal(ctx, tx, "account:42", FieldRef{"accounts", "name", "42"}, []byte("Alice"))
+			return err
+		})
+		var after []byte
+		db.QueryRow(ctx, "SELECT keyset FROM subject_keys WHERE subject = 'account:42'").Scan(&after)
+		if !errors.Is(err, ErrKeyUnavailable) || !bytes.Equal(before, after) {
+			t.Fatalf("Seal under the wrong keyring: %v (key changed: %v)", err, !bytes.Equal(before, after))
+		}
 		// A keyring without the version at all.
 		missing := newLocal(t)
 		if _, err := missing.Rotate(); err != nil {

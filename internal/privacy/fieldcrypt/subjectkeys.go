@@ -230,3 +230,41 @@ func (s *Service) RetireKEK(ctx context.Context, version string) error {
 	}
 	return k.Retire(ctx, s.db, version)
 }
+
+// Check proves that the keyring can unwrap the data keys in the database:
+// for every key-encryption key version in use, it unwraps one key. Call it
+// at start-up, so that a node given the wrong keyring (or none: a new
+// LocalKeyring directory makes a fresh key) stops with a clear error
+// instead of failing on every read and wrapping new keys that no other
+// node can open.
+func (s *Service) Check(ctx context.Context) error {
+	rows, err := s.db.Query(ctx, `SELECT kek_version, MIN(subject) FROM subject_keys
+		WHERE erased_at IS NULL GROUP BY kek_version ORDER BY kek_version`)
+	if err != nil {
+		return fmt.Errorf("fieldcrypt: check keyring: %w", err)
+	}
+	type sample struct{ version, subject string }
+	var samples []sample
+	for rows.Next() {
+		var sm sample
+		if err := rows.Scan(&sm.version, &sm.subject); err != nil {
+			rows.Close()
+			return err
+		}
+		samples = append(samples, sm)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, sm := range samples {
+		var wrapped []byte
+		if err := s.db.QueryRow(ctx, "SELECT keyset FROM subject_keys WHERE subject = ?", sm.subject).Scan(&wrapped); err != nil {
+			return fmt.Errorf("fieldcrypt: check keyring: %w", err)
+		}
+		if _, err := s.unwrap(ctx, sm.subject, sm.version, wrapped); err != nil {
+			return fmt.Errorf("this keyring cannot open the data keys wrapped under %s (give every node the instance's keyring, e.g. a copy of <data>/keys/kek): %w", sm.version, err)
+		}
+	}
+	return nil
+}
