@@ -543,3 +543,36 @@ func TestKeyWrappedUnderJustRetiredVersionIsRewrapped(t *testing.T) {
 		}
 	})
 }
+
+// Concurrent first seals for one new person agree on one key: the losers
+// of the insert use the winner's key.
+func TestConcurrentFirstSealsShareOneKey(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		kr := newLocal(t)
+		const n = 8
+		cts := make([][]byte, n)
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			s := New(db, kr, nil, Options{}) // separate nodes: no shared cache
+			wg.Go(func() {
+				errs[i] = db.InTx(ctx, func(tx *store.Tx) error {
+					var err error
+					cts[i], err = s.Seal(ctx, tx, "account:new", FieldRef{"t", "c", fmt.Sprint(i)}, []byte(fmt.Sprint("v", i)))
+					return err
+				})
+			})
+		}
+		wg.Wait()
+		cold := New(db, kr, nil, Options{})
+		for i := range n {
+			if errs[i] != nil {
+				t.Fatalf("seal %d: %v", i, errs[i])
+			}
+			if got, err := cold.Open(ctx, "account:new", FieldRef{"t", "c", fmt.Sprint(i)}, cts[i]); err != nil || string(got) != fmt.Sprint("v", i) {
+				t.Fatalf("value %d: %q, %v", i, got, err)
+			}
+		}
+	})
+}
