@@ -32,6 +32,7 @@ import (
 	"github.com/veche/veche/internal/keys"
 	"github.com/veche/veche/internal/mail"
 	"github.com/veche/veche/internal/privacy"
+	"github.com/veche/veche/internal/privacy/fieldcrypt"
 	"github.com/veche/veche/internal/secops"
 	"github.com/veche/veche/internal/store"
 	"github.com/veche/veche/internal/web"
@@ -46,6 +47,7 @@ type Instance struct {
 	Identity  *identity.Service
 	Events    *secops.Recorder
 	Retention *privacy.RetentionJob
+	Crypt     *fieldcrypt.Service
 	Mail      *mail.Dispatcher
 	Web       *web.Server
 	Logger    *slog.Logger
@@ -74,15 +76,27 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Instance, erro
 	if cfg.SMTPAddr != "" {
 		sender = &mail.SMTPSender{Addr: cfg.SMTPAddr, Username: cfg.SMTPUser, Password: cfg.SMTPPass}
 	}
-	in.Mail = &mail.Dispatcher{DB: db, Sender: sender, From: cfg.MailFrom, Holder: in.Holder, Logger: logger}
+	kr, err := fieldcrypt.OpenKeyring(ctx, cfg.Keyring, cfg.DataDir)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("--keyring: %w", err)
+	}
+	in.Crypt = fieldcrypt.New(db, kr, ks.Derive(fieldcrypt.IndexKeyPurpose), fieldcrypt.Options{})
+	in.Mail = &mail.Dispatcher{DB: db, Crypt: in.Crypt, Sender: sender, From: cfg.MailFrom, Holder: in.Holder, Logger: logger}
 	in.Identity, err = identity.New(db, in.Log, auditlog.NewPseudonymizer(ks.Derive(keys.PurposePseudonym)),
-		password.NewHasher(password.DefaultParams, 0), ks.Derive(keys.PurposeSealMFA),
+		password.NewHasher(password.DefaultParams, 0), ks.Derive(keys.PurposeSealMFA), in.Crypt,
 		identity.Config{PublicURL: cfg.PublicURL, IdleTimeout: cfg.IdleTimeout, AbsoluteTimeout: cfg.AbsoluteTimeout})
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
 	in.Identity.MailQueued = in.Mail.Wake
+	if n, err := in.Identity.SealLegacyRows(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("seal personal data stored in clear by an older version: %w", err)
+	} else if n > 0 {
+		logger.Info("sealed personal data that an older version stored in clear", "rows", n)
+	}
 	accessLog := privacy.NewAccessLog(db)
 	in.Identity.Access = accessLog
 	in.Events = secops.NewRecorder(db, logger)

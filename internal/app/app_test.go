@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/veche/veche/internal/identity"
 	"github.com/veche/veche/internal/store/storetest"
 )
 
@@ -163,4 +164,59 @@ func selfSigned(t *testing.T, dir string) (certFile, keyFile string) {
 	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
 	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600)
 	return certFile, keyFile
+}
+
+// TestNoPersonalValueInClearInTheDatabaseFiles runs a real instance on
+// SQLite, has a person register, confirm, sign in from a browser and get
+// mail queued, then reads the raw database files (main file and WAL) and
+// looks for every personal value in clear.
+func TestNoPersonalValueInClearInTheDatabaseFiles(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	in, err := Open(ctx, Config{DataDir: dir, Addr: "127.0.0.1:0", Keyring: "local"}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const (
+		email = "ales.zmitrovich@example.org"
+		ip    = "198.51.100.77"
+		ua    = "Mozilla/5.0 (X11; Linux) PersonalBrowser/42.0"
+	)
+	if _, err := in.Identity.CreateAccount(ctx, email, "correct horse battery staple", nil); err != nil {
+		t.Fatal(err)
+	}
+	res, _, err := in.Identity.SignIn(ctx, email, "correct horse battery staple", identity.KindBrowser, identity.ClientMeta{IP: ip, UserAgent: ua})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _, err := in.Identity.Authenticate(ctx, res.Token)
+	if err != nil || p.Email != email {
+		t.Fatalf("the sealed address does not read back: %q, %v", p.Email, err)
+	}
+	if err := in.Identity.RequestPasswordReset(ctx, email, "en"); err != nil { // queues a mail to the address
+		t.Fatal(err)
+	}
+	sessions, err := in.Identity.Sessions(ctx, p)
+	if err != nil || len(sessions) != 1 || sessions[0].IP != ip || sessions[0].UserAgent != ua {
+		t.Fatalf("sealed session client does not read back: %+v, %v", sessions, err)
+	}
+	if _, err := in.DB.SQL().ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+		t.Fatal(err)
+	}
+	in.Close()
+	var raw []byte
+	for _, f := range []string{"veche.db", "veche.db-wal"} {
+		b, err := os.ReadFile(filepath.Join(dir, f))
+		if err == nil {
+			raw = append(raw, b...)
+		}
+	}
+	if len(raw) == 0 {
+		t.Fatal("no database file read")
+	}
+	for _, v := range []string{email, "ales.zmitrovich", ip, "PersonalBrowser"} {
+		if strings.Contains(string(raw), v) {
+			t.Errorf("the database files hold %q in clear", v)
+		}
+	}
 }

@@ -31,6 +31,8 @@ type Config struct {
 	SMTPPass    string
 	LogLevel    string
 
+	Keyring string // key-encryption keyring: "local" or vault-transit://…
+
 	ControllerName    string
 	ControllerContact string
 	DPOContact        string
@@ -56,6 +58,7 @@ func (c *Config) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.SMTPUser, "smtp-user", "", "SMTP user name")
 	fs.StringVar(&c.SMTPPass, "smtp-password", "", "SMTP password (prefer VECHE_SMTP_PASSWORD)")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error")
+	fs.StringVar(&c.Keyring, "keyring", "local", `key-encryption keyring for per-person data keys: "local" (files under --data/keys/kek) or "vault-transit://host:port/keyname" (token in VECHE_VAULT_TOKEN)`)
 	fs.StringVar(&c.ControllerName, "controller-name", "", "the public body responsible for the data (shown in the privacy notice)")
 	fs.StringVar(&c.ControllerContact, "controller-contact", "", "how to contact the public body about personal data")
 	fs.StringVar(&c.DPOContact, "dpo-contact", "", "how to contact the data protection officer")

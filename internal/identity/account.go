@@ -83,9 +83,9 @@ func (s *Service) Register(ctx context.Context, email, pw string, lang i18n.Lang
 	}
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
 		var existing int64
-		err := tx.QueryRow(ctx, "SELECT id FROM accounts WHERE email = ?", email).Scan(&existing)
+		err := tx.QueryRow(ctx, "SELECT id FROM accounts WHERE email_index = ?", s.emailIndex(email)).Scan(&existing)
 		if err == nil {
-			return s.queueMail(ctx, tx, email, lang, "mail.already_registered", "link", s.cfg.PublicURL+"/password/forgot")
+			return s.queueMail(ctx, tx, existing, email, lang, "mail.already_registered", "link", s.cfg.PublicURL+"/password/forgot")
 		}
 		if !errors.Is(err, store.ErrNotFound) {
 			return err
@@ -98,7 +98,7 @@ func (s *Service) Register(ctx context.Context, email, pw string, lang i18n.Lang
 		if err != nil {
 			return err
 		}
-		return s.queueMail(ctx, tx, email, lang, "mail.verify", "link", s.cfg.PublicURL+"/verify-email?token="+token)
+		return s.queueMail(ctx, tx, id, email, lang, "mail.verify", "link", s.cfg.PublicURL+"/verify-email?token="+token)
 	})
 	if errors.Is(err, store.ErrConflict) {
 		return nil // a concurrent registration of the same address won the race
@@ -145,9 +145,15 @@ func (s *Service) CreateAccount(ctx context.Context, email, pw string, roles []R
 func (s *Service) insertAccount(ctx context.Context, tx *store.Tx, email, hash, locale string, verified bool) (int64, error) {
 	t := store.Micros(s.now())
 	var id int64
-	err := tx.QueryRow(ctx, `INSERT INTO accounts (email, email_verified, password_hash, locale, created_at, password_changed_at)
-		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`, email, verified, hash, locale, t, t).Scan(&id)
+	// The blind index is written first so that its uniqueness settles a
+	// race between two registrations; the sealed address needs the row id
+	// (it is bound to the row).
+	err := tx.QueryRow(ctx, `INSERT INTO accounts (email, email_index, email_verified, password_hash, locale, created_at, password_changed_at)
+		VALUES ('', ?, ?, ?, ?, ?, ?) RETURNING id`, s.emailIndex(email), verified, hash, locale, t, t).Scan(&id)
 	if err != nil {
+		return 0, err
+	}
+	if err := s.sealEmail(ctx, tx, id, email); err != nil {
 		return 0, err
 	}
 	return id, s.audit(ctx, tx, "account.created", id, id, nil)
@@ -191,11 +197,12 @@ func (s *Service) useEmailToken(ctx context.Context, tx *store.Tx, token, purpos
 	return id, err
 }
 
-// queueMail queues a message whose subject and body are the catalog entries
-// key+".subject" and key+".body", followed by the anti-phishing footer.
-func (s *Service) queueMail(ctx context.Context, tx *store.Tx, to string, lang i18n.Lang, key string, kv ...any) error {
+// queueMail queues a message to account's owner whose subject and body are
+// the catalog entries key+".subject" and key+".body", followed by the
+// anti-phishing footer. It is sealed under the owner's key.
+func (s *Service) queueMail(ctx context.Context, tx *store.Tx, account int64, to string, lang i18n.Lang, key string, kv ...any) error {
 	body := i18n.T(lang, key+".body", kv...) + "\n\n-- \n" + i18n.T(lang, "mail.footer", "url", s.cfg.PublicURL)
-	if err := vmail.Enqueue(ctx, tx, vmail.Message{To: to, Subject: i18n.T(lang, key+".subject"), Body: body}); err != nil {
+	if err := vmail.Enqueue(ctx, tx, s.crypt, Subject(account), vmail.Message{To: to, Subject: i18n.T(lang, key+".subject"), Body: body}); err != nil {
 		return err
 	}
 	if s.MailQueued != nil {
@@ -208,13 +215,17 @@ func (s *Service) queueMail(ctx context.Context, tx *store.Tx, to string, lang i
 func (s *Service) Account(ctx context.Context, id int64) (*Account, error) {
 	a := &Account{ID: id}
 	var created int64
-	err := s.db.QueryRow(ctx, `SELECT a.email, a.email_verified, a.locale, a.created_at,
+	var sealed []byte
+	err := s.db.QueryRow(ctx, `SELECT a.email_sealed, a.email_verified, a.locale, a.created_at,
 		COALESCE((SELECT enabled FROM totp_credentials t WHERE t.account_id = a.id), FALSE)
-		FROM accounts a WHERE a.id = ?`, id).Scan(&a.Email, &a.EmailVerified, &a.Locale, &created, &a.MFAEnabled)
+		FROM accounts a WHERE a.id = ?`, id).Scan(&sealed, &a.EmailVerified, &a.Locale, &created, &a.MFAEnabled)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, ErrNotFound
 	}
 	if err != nil {
+		return nil, err
+	}
+	if a.Email, err = s.openEmail(ctx, nil, id, sealed); err != nil {
 		return nil, err
 	}
 	a.CreatedAt = store.FromMicros(created)

@@ -2,6 +2,7 @@ package identity
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"slices"
 	"strings"
@@ -19,7 +20,7 @@ type AccessRecorder interface {
 }
 
 // accountData is what staff see of an account: its address and roles.
-var accountData = []string{"accounts.email", "accounts.created_at", "account_roles.role", "totp_credentials.enabled"}
+var accountData = []string{"accounts.email_sealed", "accounts.created_at", "account_roles.role", "totp_credentials.enabled"}
 
 // readerRole names the role under which p holds perm, for the access log.
 func readerRole(p *Principal, perm Permission) string {
@@ -41,13 +42,23 @@ func (s *Service) FindAccounts(ctx context.Context, p *Principal, query string, 
 	if err := privacy.CheckPurpose(purpose, justification); err != nil {
 		return nil, err
 	}
-	var v validate.Errors
-	if !validate.Text(&v, "q", query, false, 254) {
-		return nil, v
+	// Addresses are sealed, so search is by exact address through the
+	// blind index; an empty query lists the first accounts.
+	var rows *sql.Rows
+	var err error
+	if strings.TrimSpace(query) == "" {
+		rows, err = s.db.Query(ctx, "SELECT id FROM accounts ORDER BY id LIMIT 50")
+	} else {
+		email, verr := NormalizeEmail(query)
+		if verr != nil {
+			var fe validate.Errors
+			if errors.As(verr, &fe) {
+				return nil, validate.One("q", fe[0].Code, fe[0].Params)
+			}
+			return nil, verr
+		}
+		rows, err = s.db.Query(ctx, "SELECT id FROM accounts WHERE email_index = ?", s.emailIndex(email))
 	}
-	query = strings.ToLower(strings.TrimSpace(query))
-	esc := strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(query)
-	rows, err := s.db.Query(ctx, `SELECT id FROM accounts WHERE email LIKE ? ESCAPE '\' ORDER BY id LIMIT 50`, "%"+esc+"%")
 	if err != nil {
 		return nil, err
 	}

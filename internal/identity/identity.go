@@ -37,6 +37,7 @@ import (
 	"github.com/veche/veche/internal/auditlog"
 	"github.com/veche/veche/internal/identity/password"
 	"github.com/veche/veche/internal/identity/totp"
+	"github.com/veche/veche/internal/privacy/fieldcrypt"
 	"github.com/veche/veche/internal/store"
 )
 
@@ -96,6 +97,7 @@ type Service struct {
 	hasher *password.Hasher
 	policy password.Policy
 	seal   cipher.AEAD
+	crypt  *fieldcrypt.Service // per-person keys for personal data
 	// recoveryKey keys the stored hashes of recovery codes, so that a
 	// leaked database alone does not allow an offline search of the
 	// 50-bit codes.
@@ -110,8 +112,9 @@ type Service struct {
 	Access AccessRecorder
 }
 
-// New returns a Service. sealKey (32 bytes) seals TOTP secrets at rest.
-func New(db *store.DB, log *auditlog.Log, pseud auditlog.Pseudonymizer, hasher *password.Hasher, sealKey []byte, cfg Config) (*Service, error) {
+// New returns a Service. sealKey (32 bytes) seals TOTP secrets at rest;
+// crypt seals personal data under each person's own key.
+func New(db *store.DB, log *auditlog.Log, pseud auditlog.Pseudonymizer, hasher *password.Hasher, sealKey []byte, crypt *fieldcrypt.Service, cfg Config) (*Service, error) {
 	block, err := aes.NewCipher(sealKey)
 	if err != nil {
 		return nil, fmt.Errorf("identity: seal key: %w", err)
@@ -124,7 +127,7 @@ func New(db *store.DB, log *auditlog.Log, pseud auditlog.Pseudonymizer, hasher *
 	rk := hmac.New(sha256.New, sealKey)
 	rk.Write([]byte("veche recovery code key v1"))
 	return &Service{db: db, log: log, pseud: pseud, hasher: hasher, policy: password.DefaultPolicy(), seal: aead,
-		recoveryKey: rk.Sum(nil), cfg: cfg, now: time.Now}, nil
+		recoveryKey: rk.Sum(nil), crypt: crypt, cfg: cfg, now: time.Now}, nil
 }
 
 // HashWait bounds how long a request waits for a free password-hashing

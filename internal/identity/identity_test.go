@@ -19,6 +19,7 @@ import (
 	"github.com/veche/veche/internal/identity/totp"
 	"github.com/veche/veche/internal/keys"
 	"github.com/veche/veche/internal/mail"
+	"github.com/veche/veche/internal/privacy/fieldcrypt"
 	"github.com/veche/veche/internal/store"
 	"github.com/veche/veche/internal/store/storetest"
 	"github.com/veche/veche/internal/validate"
@@ -45,14 +46,19 @@ func newFixture(t *testing.T, db *store.DB) *fixture {
 	f := &fixture{t: t, db: db, now: time.Now(), sent: &mail.MemorySender{}}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	f.log = auditlog.New(db, ks.LogSigner, ks.LogVerifier, auditlog.Options{Holder: "t", Logger: quiet})
+	kr, err := fieldcrypt.OpenLocalKeyring(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	crypt := fieldcrypt.New(db, kr, ks.Derive(fieldcrypt.IndexKeyPurpose), fieldcrypt.Options{})
 	f.svc, err = identity.New(db, f.log, auditlog.NewPseudonymizer(ks.Derive(keys.PurposePseudonym)),
 		password.NewHasher(password.Params{Memory: 1024, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 4),
-		ks.Derive(keys.PurposeSealMFA), identity.Config{PublicURL: "https://veche.test"})
+		ks.Derive(keys.PurposeSealMFA), crypt, identity.Config{PublicURL: "https://veche.test"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	f.svc.SetClock(func() time.Time { f.mu.Lock(); defer f.mu.Unlock(); return f.now })
-	f.outbox = &mail.Dispatcher{DB: db, Sender: f.sent, From: "x@veche.test", Holder: "t", Logger: quiet}
+	f.outbox = &mail.Dispatcher{DB: db, Crypt: crypt, Sender: f.sent, From: "x@veche.test", Holder: "t", Logger: quiet}
 	return f
 }
 

@@ -33,7 +33,7 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, newPassword 
 		if _, err := tx.Exec(ctx, "UPDATE sessions SET rotate = TRUE WHERE id = ?", p.SessionID); err != nil {
 			return err
 		}
-		if err := s.queueMail(ctx, tx, p.Email, i18n.Lang(p.Locale), "mail.password_changed"); err != nil {
+		if err := s.queueMail(ctx, tx, p.AccountID, p.Email, i18n.Lang(p.Locale), "mail.password_changed"); err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, "account.password_changed", p.AccountID, p.AccountID, nil)
@@ -50,7 +50,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string, lang i
 	return s.db.InTx(ctx, func(tx *store.Tx) error {
 		var id int64
 		var locale string
-		err := tx.QueryRow(ctx, "SELECT id, locale FROM accounts WHERE email = ?", email).Scan(&id, &locale)
+		err := tx.QueryRow(ctx, "SELECT id, locale FROM accounts WHERE email_index = ?", s.emailIndex(email)).Scan(&id, &locale)
 		if errors.Is(err, store.ErrNotFound) {
 			return nil
 		}
@@ -64,7 +64,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string, lang i
 		if err != nil {
 			return err
 		}
-		return s.queueMail(ctx, tx, email, lang, "mail.reset", "link", s.cfg.PublicURL+"/password/reset?token="+token,
+		return s.queueMail(ctx, tx, id, email, lang, "mail.reset", "link", s.cfg.PublicURL+"/password/reset?token="+token,
 			"minutes", int(s.cfg.ResetTokenTTL.Minutes()))
 	})
 }
@@ -86,8 +86,12 @@ func (s *Service) ResetPassword(ctx context.Context, token, newPassword string) 
 		if err != nil {
 			return err
 		}
-		var email string
-		if err := tx.QueryRow(ctx, "SELECT email FROM accounts WHERE id = ?", id).Scan(&email); err != nil {
+		var sealed []byte
+		if err := tx.QueryRow(ctx, "SELECT email_sealed FROM accounts WHERE id = ?", id).Scan(&sealed); err != nil {
+			return err
+		}
+		email, err := s.openEmail(ctx, tx, id, sealed)
+		if err != nil {
 			return err
 		}
 		if err := s.checkPassword("new_password", newPassword, email); err != nil {

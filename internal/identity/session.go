@@ -103,7 +103,7 @@ func (s *Service) SignIn(ctx context.Context, email, pw string, kind SessionKind
 	)
 	err = s.db.QueryRow(ctx, `SELECT a.id, a.password_hash, a.email_verified,
 		COALESCE((SELECT enabled FROM totp_credentials t WHERE t.account_id = a.id), FALSE)
-		FROM accounts a WHERE a.email = ?`, norm).Scan(&id, &hash, &verified, &mfa)
+		FROM accounts a WHERE a.email_index = ?`, s.emailIndex(norm)).Scan(&id, &hash, &verified, &mfa)
 	if errors.Is(err, store.ErrNotFound) {
 		if err := s.verifyDummy(ctx, pw); err != nil {
 			return nil, 0, err
@@ -155,10 +155,15 @@ func (s *Service) createSession(ctx context.Context, tx *store.Tx, accountID int
 	}
 	ua := []rune(strings.ToValidUTF8(meta.UserAgent, ""))
 	ua = ua[:min(len(ua), 200)]
-	_, err := tx.Exec(ctx, `INSERT INTO sessions (token_hash, id, account_id, kind, created_at, last_seen_at, expires_at,
-		authenticated_at, mfa_verified, mfa_pending, user_agent, ip) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		hash, newSessionID(), accountID, string(kind), store.Micros(now), store.Micros(now), store.Micros(expires),
-		store.Micros(now), false, mfaPending, string(ua), meta.IP)
+	id := newSessionID()
+	client, err := s.sealClient(ctx, tx, accountID, id, clientInfo{IP: meta.IP, UserAgent: string(ua)})
+	if err != nil {
+		return nil, err
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO sessions (token_hash, id, account_id, kind, created_at, last_seen_at, expires_at,
+		authenticated_at, mfa_verified, mfa_pending, client_sealed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		hash, id, accountID, string(kind), store.Micros(now), store.Micros(now), store.Micros(expires),
+		store.Micros(now), false, mfaPending, client)
 	if err != nil {
 		return nil, err
 	}
@@ -198,10 +203,11 @@ func (s *Service) CompleteMFA(ctx context.Context, pendingToken, code string) (*
 	var res *SignInResult
 	var accountID int64
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
-		var kind, ip, ua string
-		err := tx.QueryRow(ctx, `SELECT account_id, kind, ip, user_agent FROM sessions
+		var kind, pendingID string
+		var sealedClient []byte
+		err := tx.QueryRow(ctx, `SELECT account_id, kind, id, client_sealed FROM sessions
 			WHERE token_hash = ? AND mfa_pending = TRUE AND expires_at > ?`,
-			hashToken(pendingToken), store.Micros(s.now())).Scan(&accountID, &kind, &ip, &ua)
+			hashToken(pendingToken), store.Micros(s.now())).Scan(&accountID, &kind, &pendingID, &sealedClient)
 		if errors.Is(err, store.ErrNotFound) {
 			return ErrSessionInvalid
 		}
@@ -211,10 +217,14 @@ func (s *Service) CompleteMFA(ctx context.Context, pendingToken, code string) (*
 		if err := s.checkSecondFactor(ctx, tx, accountID, code); err != nil {
 			return err
 		}
+		client, err := s.openClient(ctx, tx, accountID, pendingID, sealedClient)
+		if err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, "DELETE FROM sessions WHERE token_hash = ?", hashToken(pendingToken)); err != nil {
 			return err
 		}
-		res, err = s.createSession(ctx, tx, accountID, SessionKind(kind), ClientMeta{IP: ip, UserAgent: ua}, false)
+		res, err = s.createSession(ctx, tx, accountID, SessionKind(kind), ClientMeta{IP: client.IP, UserAgent: client.UserAgent}, false)
 		if err != nil {
 			return err
 		}
@@ -241,12 +251,13 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Principal, s
 	var lastSeen, expires, authAt int64
 	var pending, rotate bool
 	var kind string
+	var sealedEmail []byte
 	err := s.db.QueryRow(ctx, `SELECT s.id, s.account_id, s.kind, s.last_seen_at, s.expires_at, s.authenticated_at,
-		s.mfa_verified, s.mfa_pending, s.rotate, a.email, a.locale,
+		s.mfa_verified, s.mfa_pending, s.rotate, a.email_sealed, a.locale,
 		COALESCE((SELECT enabled FROM totp_credentials t WHERE t.account_id = a.id), FALSE)
 		FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.token_hash = ?`, hash).Scan(
 		&p.SessionID, &p.AccountID, &kind, &lastSeen, &expires, &authAt, &p.MFAVerified, &pending, &rotate,
-		&p.Email, &p.Locale, &p.MFAEnabled)
+		&sealedEmail, &p.Locale, &p.MFAEnabled)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, "", ErrSessionInvalid
 	}
@@ -261,6 +272,9 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Principal, s
 	}
 	if pending {
 		return nil, "", ErrMFAPending
+	}
+	if p.Email, err = s.openEmail(ctx, nil, p.AccountID, sealedEmail); err != nil {
+		return nil, "", err
 	}
 	if p.Roles, err = s.roles(ctx, s.db.Query, p.AccountID); err != nil {
 		return nil, "", err
@@ -341,7 +355,7 @@ type Session struct {
 // Sessions lists p's active sessions, newest first.
 func (s *Service) Sessions(ctx context.Context, p *Principal) ([]Session, error) {
 	now := s.now()
-	rows, err := s.db.Query(ctx, `SELECT id, kind, created_at, last_seen_at, expires_at, user_agent, ip, mfa_verified
+	rows, err := s.db.Query(ctx, `SELECT id, kind, created_at, last_seen_at, expires_at, client_sealed, mfa_verified
 		FROM sessions WHERE account_id = ? AND mfa_pending = FALSE AND expires_at > ? AND last_seen_at > ?
 		ORDER BY created_at DESC`, p.AccountID, store.Micros(now), store.Micros(now.Add(-s.cfg.IdleTimeout)))
 	if err != nil {
@@ -353,9 +367,15 @@ func (s *Service) Sessions(ctx context.Context, p *Principal) ([]Session, error)
 		var ss Session
 		var kind string
 		var c, l, e int64
-		if err := rows.Scan(&ss.ID, &kind, &c, &l, &e, &ss.UserAgent, &ss.IP, &ss.MFAVerified); err != nil {
+		var sealed []byte
+		if err := rows.Scan(&ss.ID, &kind, &c, &l, &e, &sealed, &ss.MFAVerified); err != nil {
 			return nil, err
 		}
+		client, err := s.openClient(ctx, nil, p.AccountID, ss.ID, sealed)
+		if err != nil {
+			return nil, err
+		}
+		ss.IP, ss.UserAgent = client.IP, client.UserAgent
 		ss.Kind, ss.CreatedAt, ss.LastSeenAt, ss.ExpiresAt = SessionKind(kind), store.FromMicros(c), store.FromMicros(l), store.FromMicros(e)
 		ss.Current = ss.ID == p.SessionID
 		out = append(out, ss)

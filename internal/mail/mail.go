@@ -16,6 +16,7 @@ package mail
 import (
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -24,11 +25,13 @@ import (
 	"net/smtp"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/veche/veche/internal/privacy/fieldcrypt"
 	"github.com/veche/veche/internal/store"
 )
 
@@ -44,20 +47,42 @@ type Sender interface {
 	Send(ctx context.Context, from string, m Message) error
 }
 
-// Enqueue queues m in tx; it is sent after the transaction commits.
-func Enqueue(ctx context.Context, tx *store.Tx, m Message) error {
+// Sealer seals and opens data under a person's key (package fieldcrypt).
+type Sealer interface {
+	Seal(ctx context.Context, tx *store.Tx, subject string, f fieldcrypt.FieldRef, plaintext []byte) ([]byte, error)
+	Open(ctx context.Context, subject string, f fieldcrypt.FieldRef, ciphertext []byte) ([]byte, error)
+}
+
+// Enqueue queues m in tx, sealed under the key of subject (the person it
+// is about); it is sent after the transaction commits. If the person is
+// erased before it is sent, it is never sent.
+func Enqueue(ctx context.Context, tx *store.Tx, crypt Sealer, subject string, m Message) error {
 	if m.To == "" || strings.ContainsAny(m.To, "\r\n") || strings.ContainsAny(m.Subject, "\r\n") {
 		return errors.New("mail: recipient or subject is empty or has a line break")
 	}
 	t := store.Micros(time.Now())
-	_, err := tx.Exec(ctx, `INSERT INTO mail_outbox (recipient, subject, body, created_at, next_attempt_at)
-		VALUES (?, ?, ?, ?, ?)`, m.To, m.Subject, m.Body, t, t)
+	var id int64
+	if err := tx.QueryRow(ctx, `INSERT INTO mail_outbox (recipient, subject, body, subject_ref, created_at, next_attempt_at)
+		VALUES ('', '', '', ?, ?, ?) RETURNING id`, subject, t, t).Scan(&id); err != nil {
+		return err
+	}
+	b, _ := json.Marshal(m)
+	sealed, err := crypt.Seal(ctx, tx, subject, messageRef(id), b)
+	if err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, "UPDATE mail_outbox SET sealed = ? WHERE id = ?", sealed, id)
 	return err
+}
+
+func messageRef(id int64) fieldcrypt.FieldRef {
+	return fieldcrypt.FieldRef{Table: "mail_outbox", Column: "message", Row: strconv.FormatInt(id, 10)}
 }
 
 // Dispatcher sends queued mail in the background.
 type Dispatcher struct {
 	DB     *store.DB
+	Crypt  Sealer
 	Sender Sender
 	From   string
 	Holder string // lease holder name of this node
@@ -104,18 +129,19 @@ func (d *Dispatcher) Flush(ctx context.Context) (int, error) {
 	}
 	type queued struct {
 		id       int64
-		m        Message
+		subject  string
+		sealed   []byte
 		attempts int
 	}
-	rows, err := d.DB.Query(ctx, `SELECT id, recipient, subject, body, attempts FROM mail_outbox
-		WHERE next_attempt_at <= ? ORDER BY id LIMIT 100`, store.Micros(time.Now()))
+	rows, err := d.DB.Query(ctx, `SELECT id, subject_ref, sealed, attempts FROM mail_outbox
+		WHERE next_attempt_at <= ? AND sealed IS NOT NULL ORDER BY id LIMIT 100`, store.Micros(time.Now()))
 	if err != nil {
 		return 0, err
 	}
 	var due []queued
 	for rows.Next() {
 		var q queued
-		if err := rows.Scan(&q.id, &q.m.To, &q.m.Subject, &q.m.Body, &q.attempts); err != nil {
+		if err := rows.Scan(&q.id, &q.subject, &q.sealed, &q.attempts); err != nil {
 			rows.Close()
 			return 0, err
 		}
@@ -124,7 +150,20 @@ func (d *Dispatcher) Flush(ctx context.Context) (int, error) {
 	rows.Close()
 	sent := 0
 	for _, q := range due {
-		err := d.Sender.Send(ctx, d.From, q.m)
+		var m Message
+		pt, err := d.Crypt.Open(ctx, q.subject, messageRef(q.id), q.sealed)
+		if err == nil {
+			err = json.Unmarshal(pt, &m)
+		}
+		if err != nil {
+			// Erased person, or a message that no longer opens: never send.
+			d.Logger.Warn("mail: dropping a queued message that cannot be opened", "id", q.id, "err", err)
+			if _, err := d.DB.Exec(ctx, "DELETE FROM mail_outbox WHERE id = ?", q.id); err != nil {
+				return sent, err
+			}
+			continue
+		}
+		err = d.Sender.Send(ctx, d.From, m)
 		if err == nil || q.attempts >= 9 {
 			if err != nil {
 				d.Logger.Error("mail: giving up on a message after 10 attempts", "id", q.id, "err", err)

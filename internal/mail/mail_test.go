@@ -9,9 +9,20 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/veche/veche/internal/privacy/fieldcrypt"
 	"github.com/veche/veche/internal/store"
 	"github.com/veche/veche/internal/store/storetest"
 )
+
+// crypt returns a real per-person sealer on db, keys in a temp dir.
+func crypt(t *testing.T, db *store.DB) *fieldcrypt.Service {
+	t.Helper()
+	kr, err := fieldcrypt.OpenLocalKeyring(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fieldcrypt.New(db, kr, make([]byte, 32), fieldcrypt.Options{})
+}
 
 type failingSender struct{ calls int }
 
@@ -24,12 +35,13 @@ func TestOutboxSendsOnlyCommittedMessages(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		mem := &MemorySender{}
-		d := &Dispatcher{DB: db, Sender: mem, From: "veche <noreply@veche.test>", Holder: "n1", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		c := crypt(t, db)
+		d := &Dispatcher{DB: db, Crypt: c, Sender: mem, From: "veche <noreply@veche.test>", Holder: "n1", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 		db.InTx(ctx, func(tx *store.Tx) error {
-			return Enqueue(ctx, tx, Message{To: "a@example.org", Subject: "kept", Body: "hi"})
+			return Enqueue(ctx, tx, c, "account:1", Message{To: "a@example.org", Subject: "kept", Body: "hi"})
 		})
 		db.InTx(ctx, func(tx *store.Tx) error {
-			Enqueue(ctx, tx, Message{To: "b@example.org", Subject: "rolled back", Body: "hi"})
+			Enqueue(ctx, tx, c, "account:2", Message{To: "b@example.org", Subject: "rolled back", Body: "hi"})
 			return errors.New("abort")
 		})
 		n, err := d.Flush(ctx)
@@ -49,9 +61,10 @@ func TestFailedSendIsRetriedLater(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		f := &failingSender{}
-		d := &Dispatcher{DB: db, Sender: f, From: "x@veche.test", Holder: "n1", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		c := crypt(t, db)
+		d := &Dispatcher{DB: db, Crypt: c, Sender: f, From: "x@veche.test", Holder: "n1", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 		db.InTx(ctx, func(tx *store.Tx) error {
-			return Enqueue(ctx, tx, Message{To: "a@example.org", Subject: "s", Body: "b"})
+			return Enqueue(ctx, tx, c, "account:1", Message{To: "a@example.org", Subject: "s", Body: "b"})
 		})
 		d.Flush(ctx)
 		d.Flush(ctx) // not due yet: backoff
@@ -70,7 +83,7 @@ func TestEnqueueRefusesHeaderInjection(t *testing.T) {
 	db := storetest.SQLite(t)
 	ctx := context.Background()
 	err := db.InTx(ctx, func(tx *store.Tx) error {
-		return Enqueue(ctx, tx, Message{To: "a@example.org\r\nBcc: victim@example.org", Subject: "s"})
+		return Enqueue(ctx, tx, crypt(t, db), "account:1", Message{To: "a@example.org\r\nBcc: victim@example.org", Subject: "s"})
 	})
 	if err == nil {
 		t.Fatal("recipient with a line break was queued")
@@ -93,4 +106,38 @@ func TestFileSenderWritesReadableMessage(t *testing.T) {
 			t.Errorf("message lacks %q:\n%s", want, b)
 		}
 	}
+}
+
+func TestQueuedMailIsSealedAndDroppedWhenThePersonIsErased(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		c := crypt(t, db)
+		mem := &MemorySender{}
+		d := &Dispatcher{DB: db, Crypt: c, Sender: mem, From: "x@veche.test", Holder: "n1", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		for _, who := range []string{"account:1", "account:2"} {
+			if err := db.InTx(ctx, func(tx *store.Tx) error {
+				return Enqueue(ctx, tx, c, who, Message{To: who + "@example.org", Subject: "s", Body: "secret body"})
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var clear int
+		db.QueryRow(ctx, "SELECT COUNT(*) FROM mail_outbox WHERE recipient <> '' OR body <> ''").Scan(&clear)
+		if clear != 0 {
+			t.Fatalf("%d queued messages stored in clear", clear)
+		}
+		if err := db.InTx(ctx, func(tx *store.Tx) error { return c.Erase(ctx, tx, "account:2") }); err != nil {
+			t.Fatal(err)
+		}
+		d.Flush(ctx)
+		got := mem.Messages()
+		if len(got) != 1 || got[0].To != "account:1@example.org" || got[0].Body != "secret body" {
+			t.Fatalf("sent %+v; want only the message to the person not erased", got)
+		}
+		var left int
+		db.QueryRow(ctx, "SELECT COUNT(*) FROM mail_outbox").Scan(&left)
+		if left != 0 {
+			t.Fatalf("%d messages left in the queue", left)
+		}
+	})
 }

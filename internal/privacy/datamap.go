@@ -141,7 +141,8 @@ var Purposes = []Purpose{
 // Fields is the registry of personal data: every column that holds it.
 var Fields = []Field{
 	{"accounts", "id", Identifiers, "account", Retention{"account_erased", 0, Delete}, []string{"admin", "dpo"}, Structural},
-	{"accounts", "email", ContactData, "account", Retention{"account_erased", 0, Delete}, []string{"admin", "dpo"}, Clear},
+	{"accounts", "email_sealed", ContactData, "account", Retention{"account_erased", 0, Delete}, []string{"admin", "dpo"}, Sealed},
+	{"accounts", "email_index", ContactData, "account", Retention{"account_erased", 0, Delete}, nil, Pseudonym},
 	{"accounts", "email_verified", ActivityData, "account", Retention{"account_erased", 0, Delete}, []string{"admin", "dpo"}, Clear},
 	{"accounts", "password_hash", Credentials, "account", Retention{"account_erased", 0, Delete}, nil, Hashed},
 	{"accounts", "locale", Preferences, "account", Retention{"account_erased", 0, Delete}, nil, Clear},
@@ -173,8 +174,7 @@ var Fields = []Field{
 	{"sessions", "mfa_verified", ActivityData, "security", Retention{"session_ended", 0, Delete}, nil, Clear},
 	{"sessions", "mfa_pending", ActivityData, "security", Retention{"session_ended", 0, Delete}, nil, Clear},
 	{"sessions", "rotate", ActivityData, "security", Retention{"session_ended", 0, Delete}, nil, Clear},
-	{"sessions", "user_agent", ConnectionData, "security", Retention{"session_ended", 0, Delete}, nil, Clear},
-	{"sessions", "ip", ConnectionData, "security", Retention{"session_ended", 0, Delete}, nil, Clear},
+	{"sessions", "client_sealed", ConnectionData, "security", Retention{"session_ended", 0, Delete}, nil, Sealed},
 
 	{"email_tokens", "token_hash", Credentials, "account", Retention{"token_expired", 0, Delete}, nil, Hashed},
 	{"email_tokens", "account_id", Identifiers, "account", Retention{"token_expired", 0, Delete}, nil, Structural},
@@ -182,9 +182,8 @@ var Fields = []Field{
 	{"email_tokens", "expires_at", ActivityData, "account", Retention{"token_expired", 0, Delete}, nil, Clear},
 	{"email_tokens", "used_at", ActivityData, "account", Retention{"token_expired", 0, Delete}, nil, Clear},
 
-	{"mail_outbox", "recipient", ContactData, "communication", Retention{"mail_sent", 0, Delete}, nil, Clear},
-	{"mail_outbox", "subject", MessageContent, "communication", Retention{"mail_sent", 0, Delete}, nil, Clear},
-	{"mail_outbox", "body", MessageContent, "communication", Retention{"mail_sent", 0, Delete}, nil, Clear},
+	{"mail_outbox", "subject_ref", Identifiers, "communication", Retention{"mail_sent", 0, Delete}, nil, Structural},
+	{"mail_outbox", "sealed", MessageContent, "communication", Retention{"mail_sent", 0, Delete}, nil, Sealed},
 
 	{"security_events", "ip", ConnectionData, "security", Retention{"event_recorded", year, Anonymise}, []string{"security_analyst", "auditor", "admin"}, Clear},
 	{"security_events", "account", PseudonymousData, "security", Retention{"event_recorded", year, Anonymise}, []string{"security_analyst", "auditor", "admin"}, Pseudonym},
@@ -232,6 +231,15 @@ var NotPersonalColumns = []NotPersonal{
 	{"security_events", "id", "sequence number"},
 	{"security_events", "kind", "the kind of event, from a fixed list"},
 	{"access_log", "id", "sequence number"},
+	// Columns that held personal data in clear before migration 0008; the
+	// identity service empties them at start-up (SealLegacyRows) and new
+	// rows never fill them.
+	{"accounts", "email", "legacy, always empty: the address is in email_sealed"},
+	{"sessions", "ip", "legacy, always empty: the client is in client_sealed"},
+	{"sessions", "user_agent", "legacy, always empty: the client is in client_sealed"},
+	{"mail_outbox", "recipient", "legacy, always empty: the message is in sealed"},
+	{"mail_outbox", "subject", "legacy, always empty: the message is in sealed"},
+	{"mail_outbox", "body", "legacy, always empty: the message is in sealed"},
 	{"subject_keys", "kek_version", "which key-encryption key wraps the data key"},
 	{"dp_budgets", "*", "privacy-budget accounting of published statistics"},
 	{"dp_releases", "*", "the log of differentially private releases"},

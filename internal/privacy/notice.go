@@ -84,7 +84,7 @@ type NoticeVersion struct {
 
 // NoticeVersions is the history of the notice, oldest first.
 var NoticeVersions = []NoticeVersion{
-	{Version: 1, Date: "2026-11-23", Digest: "cfa6b56d53e1fc6121133648679be0a163d7920a1e9e46063bd63388828356eb", Changes: "privacy.notice.v1.changes", Material: true},
+	{Version: 1, Date: "2026-11-23", Digest: "dc54c4303b091db619dc977b83ed35980e93e13e96efb0e6134692a57e90b15b", Changes: "privacy.notice.v1.changes", Material: true},
 }
 
 // CurrentNotice is the latest notice version.

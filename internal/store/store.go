@@ -90,8 +90,10 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		q := url.Values{}
 		// busy_timeout makes concurrent writers wait instead of failing;
 		// _txlock=immediate takes the write lock at BEGIN, so two writers
-		// never deadlock upgrading read locks.
-		for _, p := range []string{"journal_mode(WAL)", "foreign_keys(1)", "busy_timeout(10000)", "synchronous(NORMAL)"} {
+		// never deadlock upgrading read locks; secure_delete overwrites
+		// deleted rows, so erased or expired personal data does not linger
+		// in free pages of the file.
+		for _, p := range []string{"journal_mode(WAL)", "foreign_keys(1)", "busy_timeout(10000)", "synchronous(NORMAL)", "secure_delete(1)"} {
 			q.Add("_pragma", p)
 		}
 		q.Set("_txlock", "immediate")

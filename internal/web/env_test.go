@@ -28,6 +28,7 @@ import (
 	"github.com/veche/veche/internal/keys"
 	"github.com/veche/veche/internal/mail"
 	"github.com/veche/veche/internal/privacy"
+	"github.com/veche/veche/internal/privacy/fieldcrypt"
 	"github.com/veche/veche/internal/secops"
 	"github.com/veche/veche/internal/store"
 )
@@ -49,6 +50,7 @@ type testEnv struct {
 	log    *auditlog.Log
 	events *secops.Recorder
 	sent   *mail.MemorySender
+	crypt  *fieldcrypt.Service
 	outbox *mail.Dispatcher
 	logBuf *syncBuffer
 
@@ -88,8 +90,13 @@ func newTestEnv(t testing.TB, db *store.DB, limits map[string]secops.Limit) *tes
 	e.srv = httptest.NewUnstartedServer(nil)
 	e.srv.StartTLS()
 	t.Cleanup(e.srv.Close)
+	kr, err := fieldcrypt.OpenLocalKeyring(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.crypt = fieldcrypt.New(db, kr, ks.Derive(fieldcrypt.IndexKeyPurpose), fieldcrypt.Options{})
 	e.id, err = identity.New(db, e.log, auditlog.NewPseudonymizer(ks.Derive(keys.PurposePseudonym)), hasher,
-		ks.Derive(keys.PurposeSealMFA), identity.Config{PublicURL: e.srv.URL})
+		ks.Derive(keys.PurposeSealMFA), e.crypt, identity.Config{PublicURL: e.srv.URL})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +104,7 @@ func newTestEnv(t testing.TB, db *store.DB, limits map[string]secops.Limit) *tes
 	access := privacy.NewAccessLog(db)
 	e.id.Access = access
 	e.sent = &mail.MemorySender{}
-	e.outbox = &mail.Dispatcher{DB: db, Sender: e.sent, From: "veche <noreply@veche.test>", Holder: "test", Logger: logger}
+	e.outbox = &mail.Dispatcher{DB: db, Crypt: e.crypt, Sender: e.sent, From: "veche <noreply@veche.test>", Holder: "test", Logger: logger}
 	e.events = secops.NewRecorder(db, logger)
 	if limits == nil {
 		limits = map[string]secops.Limit{}
@@ -160,6 +167,10 @@ func (e *testEnv) lastLink(addr, part string) string {
 	e.t.Fatalf("no message to %s with a link containing %q", addr, part)
 	return ""
 }
+
+// emailIndex is the blind index under which an address is stored (the
+// address itself is sealed).
+func (e *testEnv) emailIndex(email string) []byte { return e.crypt.BlindIndex("accounts.email", email) }
 
 // createUser makes a verified account with roles directly in the service.
 func (e *testEnv) createUser(email string, roles ...identity.Role) int64 {
