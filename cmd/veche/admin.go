@@ -15,12 +15,15 @@ import (
 )
 
 func init() {
-	register(command{Name: "admin", Summary: "administer an instance: 'veche admin create-user --email E --role admin'", Run: runAdmin})
+	register(command{Name: "admin", Summary: "administer an instance: 'admin create-user --email E --role admin', 'admin rotate-keys'", Run: runAdmin})
 }
 
 func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "rotate-keys" {
+		return runRotateKeys(ctx, args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "create-user" {
-		return fmt.Errorf("%w: veche admin create-user --email E [--role R] [--password-stdin]", errUsage)
+		return fmt.Errorf("%w: veche admin create-user --email E [--role R] [--password-stdin] | veche admin rotate-keys [flags]", errUsage)
 	}
 	var cfg app.Config
 	fs := newFlagSet("admin create-user", stderr)

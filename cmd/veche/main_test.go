@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"regexp"
@@ -88,5 +89,28 @@ func TestHelpListsCommands(t *testing.T) {
 		if code != 0 || !strings.Contains(out, c) {
 			t.Errorf("help lacks %s:\n%s", c, out)
 		}
+	}
+}
+
+func TestAdminRotateKeysRewrapsEveryDataKey(t *testing.T) {
+	dir := t.TempDir()
+	if code, _, e := runCmd(t, "", "admin", "create-user", "--data", dir, "--email", "a@example.org"); code != 0 {
+		t.Fatalf("create-user: %s", e)
+	}
+	code, out, errOut := runCmd(t, "", "admin", "rotate-keys", "--data", dir)
+	if code != 0 {
+		t.Fatalf("admin rotate-keys: exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(out, "1") {
+		t.Fatalf("output does not count the re-wrapped key:\n%s", out)
+	}
+	// The instance still opens and reads the address with the new version.
+	in, err := app.Open(context.Background(), app.Config{DataDir: dir, Addr: "127.0.0.1:0"}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	if _, _, err := in.Identity.SignIn(context.Background(), "a@example.org", "x", identity.KindAPI, identity.ClientMeta{}); !errors.Is(err, identity.ErrBadCredentials) {
+		t.Fatalf("sign-in lookup after rotation: %v", err)
 	}
 }

@@ -82,6 +82,12 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Instance, erro
 		return nil, fmt.Errorf("--keyring: %w", err)
 	}
 	in.Crypt = fieldcrypt.New(db, kr, ks.Derive(fieldcrypt.IndexKeyPurpose), fieldcrypt.Options{})
+	// A node started with the wrong keyring (or a fresh, empty one) must
+	// stop here, not fail on every read later.
+	if err := in.Crypt.Check(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("--keyring %q cannot open this instance's data keys: %w", cfg.Keyring, err)
+	}
 	in.Mail = &mail.Dispatcher{DB: db, Crypt: in.Crypt, Sender: sender, From: cfg.MailFrom, Holder: in.Holder, Logger: logger}
 	in.Identity, err = identity.New(db, in.Log, auditlog.NewPseudonymizer(ks.Derive(keys.PurposePseudonym)),
 		password.NewHasher(password.DefaultParams, 0), ks.Derive(keys.PurposeSealMFA), in.Crypt,
