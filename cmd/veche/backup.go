@@ -113,7 +113,7 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return nil
 }
 
-func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
 	if len(args) > 0 && args[0] == "keys" {
 		return runRestoreKeys(ctx, args[1:], stdout, stderr)
 	}
@@ -162,7 +162,15 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return nil
 	}
 
-	if err := os.MkdirAll(*data, 0o700); err != nil {
+	if _, err := os.Stat(*data); errors.Is(err, os.ErrNotExist) {
+		// A failed restore leaves no empty directory behind.
+		defer func() {
+			if err != nil {
+				os.Remove(*data)
+			}
+		}()
+	}
+	if err = os.MkdirAll(*data, 0o700); err != nil {
 		return fmt.Errorf("create data directory: %w", err)
 	}
 	var m *backup.Manifest

@@ -199,4 +199,11 @@ func TestBackupCommandErrors(t *testing.T) {
 	if entries, _ := os.ReadDir(fresh); len(entries) != 0 {
 		t.Fatalf("failed restores left %v in the data directory", entries)
 	}
+	notYet := filepath.Join(t.TempDir(), "new")
+	if code, _, _ := runCmd(t, "", "restore", "--in", junk, "--data", notYet, "--passphrase-file", pass); code != 1 {
+		t.Fatalf("restore of junk into a new directory: exit %d", code)
+	}
+	if _, err := os.Stat(notYet); !os.IsNotExist(err) {
+		t.Fatalf("a failed restore left the data directory it created: %v", err)
+	}
 }

@@ -1,6 +1,7 @@
 package backup_test
 
 import (
+	"archive/tar"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -590,5 +591,148 @@ func TestBackupNeedsARecipientAndRestoreAnIdentity(t *testing.T) {
 	b, _ := write(t, db)
 	if _, err := backup.Restore(context.Background(), storetest.SQLite(t), bytes.NewReader(b), backup.RestoreOptions{}); err == nil {
 		t.Fatal("restore without identities succeeded")
+	}
+}
+
+// A backup encrypted to several recipients opens with any one of their
+// keys; post-quantum hybrid keys work like X25519 ones.
+func TestBackupOpensWithAnyOfItsRecipients(t *testing.T) {
+	src := storetest.SQLite(t)
+	fill(t, src)
+	second, err := age.GenerateX25519Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, m := write(t, src, testKey.Recipient(), second.Recipient())
+	for _, id := range []age.Identity{testKey, second} {
+		if got, err := backup.Verify(bytes.NewReader(b), id); err != nil || got.Rows() != m.Rows() {
+			t.Fatalf("verify with one of the recipients: %v", err)
+		}
+	}
+	pq, err := age.GenerateHybridIdentity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, m = write(t, src, pq.Recipient())
+	got, err := restore(storetest.SQLite(t), b, pq)
+	if err != nil || got.Rows() != m.Rows() {
+		t.Fatalf("restore of a post-quantum backup: %v", err)
+	}
+	if _, err := restore(storetest.SQLite(t), b, testKey); !errors.Is(err, backup.ErrWrongKey) {
+		t.Fatalf("restore of a post-quantum backup with an X25519 key: %v", err)
+	}
+}
+
+// entry is one file of a decrypted backup.
+type entry struct {
+	name string
+	body []byte
+}
+
+// reseal decrypts a backup, lets edit change its files, and encrypts the
+// result again: what someone holding the public key could do.
+func reseal(t *testing.T, b []byte, edit func([]entry) []entry) []byte {
+	t.Helper()
+	r, err := age.Decrypt(bytes.NewReader(b), testKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(r)
+	var entries []entry
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(tr)
+		entries = append(entries, entry{h.Name, body})
+	}
+	entries = edit(entries)
+	var out bytes.Buffer
+	w, _ := age.Encrypt(&out, testKey.Recipient())
+	tw := tar.NewWriter(w)
+	for _, e := range entries {
+		tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: e.name, Mode: 0o600, Size: int64(len(e.body))})
+		tw.Write(e.body)
+	}
+	tw.Close()
+	w.Close()
+	return out.Bytes()
+}
+
+func TestRestoreChecksEveryTableAgainstTheManifest(t *testing.T) {
+	src := storetest.SQLite(t)
+	fill(t, src)
+	good, _ := write(t, src)
+	find := func(es []entry, name string) int {
+		for i, e := range es {
+			if e.name == name {
+				return i
+			}
+		}
+		t.Fatalf("no %s in the backup", name)
+		return -1
+	}
+	tests := []struct {
+		name string
+		edit func([]entry) []entry
+		msg  string
+	}{
+		{"a row changed", func(es []entry) []entry {
+			i := find(es, "tables/accounts/000001.jsonl")
+			es[i].body = bytes.Replace(es[i].body, []byte("anna@example.org"), []byte("eve@example.org"), 1)
+			return es
+		}, "table accounts: its rows hash to SHA-256"},
+		{"a row removed", func(es []entry) []entry {
+			i := find(es, "tables/security_events/000001.jsonl")
+			es[i].body = es[i].body[bytes.IndexByte(es[i].body, '\n')+1:]
+			return es
+		}, "table security_events: its rows hash to SHA-256"},
+		{"a row count changed", func(es []entry) []entry {
+			i := find(es, "manifest.json")
+			es[i].body = bytes.Replace(es[i].body, []byte(`"rows": 300,`), []byte(`"rows": 301,`), 1)
+			return es
+		}, "300 rows, the manifest says 301"},
+		{"a value of the wrong type", func(es []entry) []entry {
+			i := find(es, "tables/account_roles/000001.jsonl")
+			es[i].body = bytes.Replace(es[i].body, []byte("[1,"), []byte(`["1",`), 1)
+			return es
+		}, "table account_roles row 1"},
+		{"a part cut inside a row", func(es []entry) []entry {
+			i := find(es, "tables/sessions/000001.jsonl")
+			es[i].body = es[i].body[:len(es[i].body)-3]
+			return es
+		}, "ends inside a row"},
+		{"a table missing", func(es []entry) []entry {
+			i := find(es, "tables/sessions/000001.jsonl")
+			return append(es[:i], es[i+1:]...)
+		}, "out of order"},
+		{"the manifest missing", func(es []entry) []entry { return es[:len(es)-1] }, "ends before its manifest.json"},
+		{"an extra file", func(es []entry) []entry {
+			return append(es[:1], append([]entry{{"tables/../../etc/passwd", []byte("x\n")}}, es[1:]...)...)
+		}, "unexpected entry"},
+		{"the manifest disagrees with the header", func(es []entry) []entry {
+			i := find(es, "manifest.json")
+			es[i].body = bytes.Replace(es[i].body, []byte(`"dialect": "sqlite"`), []byte(`"dialect": "postgres"`), 1)
+			return es
+		}, "manifest.json disagrees with header.json"},
+		{"a file after the manifest", func(es []entry) []entry { return append(es, entry{"notes.txt", []byte("hi")}) }, "entries after manifest.json"},
+	}
+	for _, e := range engines {
+		t.Run(e.name, func(t *testing.T) {
+			for _, tt := range tests {
+				t.Run(tt.name, func(t *testing.T) {
+					dst := e.open(t)
+					_, err := restore(dst, reseal(t, good, tt.edit))
+					if !errors.Is(err, backup.ErrDamaged) || !strings.Contains(err.Error(), tt.msg) {
+						t.Fatalf("restore: %v; want ErrDamaged containing %q", err, tt.msg)
+					}
+					checkUntouched(t, dst)
+				})
+			}
+		})
 	}
 }
