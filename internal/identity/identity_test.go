@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -31,6 +32,7 @@ type fixture struct {
 	t      *testing.T
 	db     *store.DB
 	svc    *identity.Service
+	crypt  *fieldcrypt.Service
 	log    *auditlog.Log
 	outbox *mail.Dispatcher
 	sent   *mail.MemorySender
@@ -51,6 +53,7 @@ func newFixture(t *testing.T, db *store.DB) *fixture {
 		t.Fatal(err)
 	}
 	crypt := fieldcrypt.New(db, kr, ks.Derive(fieldcrypt.IndexKeyPurpose), fieldcrypt.Options{})
+	f.crypt = crypt
 	f.svc, err = identity.New(db, f.log, auditlog.NewPseudonymizer(ks.Derive(keys.PurposePseudonym)),
 		password.NewHasher(password.Params{Memory: 1024, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 4),
 		ks.Derive(keys.PurposeSealMFA), crypt, identity.Config{PublicURL: "https://veche.test"})
@@ -584,4 +587,53 @@ func TestRecoveryCodesAreStoredUnderAKeyedHash(t *testing.T) {
 	if len(stored) != identity.RecoveryCodeCount {
 		t.Fatalf("%d hashes stored", len(stored))
 	}
+}
+
+// TestEraseAccountShredsTheKeyAndKeepsOnlyThePseudonymousRecord erases an
+// account: it needs a recent sign-in; afterwards the person cannot sign
+// in, their data key is destroyed (a sealed copy kept from before, as in a
+// backup, no longer opens), their rows are gone, and the audit log holds
+// an account.erased entry.
+func TestEraseAccountShredsTheKeyAndKeepsOnlyThePseudonymousRecord(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		ctx := context.Background()
+		id, _ := f.svc.CreateAccount(ctx, "gone@example.org", pw, nil)
+		keep, _ := f.svc.CreateAccount(ctx, "stays@example.org", pw, nil)
+		tok := f.signIn("gone@example.org", "")
+		var sealedCopy []byte // what an earlier backup would hold
+		db.QueryRow(ctx, "SELECT email_sealed FROM accounts WHERE id = ?", id).Scan(&sealedCopy)
+
+		f.advance(11 * time.Minute)
+		if err := f.svc.EraseAccount(ctx, f.principal(&tok)); !errors.Is(err, identity.ErrReauthRequired) {
+			t.Fatalf("erasure without a recent sign-in: %v", err)
+		}
+		f.svc.Reauthenticate(ctx, f.principal(&tok), pw, "")
+		if err := f.svc.EraseAccount(ctx, f.principal(&tok)); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := f.svc.Authenticate(ctx, tok); !errors.Is(err, identity.ErrSessionInvalid) {
+			t.Fatalf("session after erasure: %v", err)
+		}
+		if _, _, err := f.svc.SignIn(ctx, "gone@example.org", pw, identity.KindBrowser, identity.ClientMeta{}); !errors.Is(err, identity.ErrBadCredentials) {
+			t.Fatalf("sign-in after erasure: %v", err)
+		}
+		for _, q := range []string{"SELECT COUNT(*) FROM accounts WHERE id = ?", "SELECT COUNT(*) FROM sessions WHERE account_id = ?"} {
+			var n int
+			db.QueryRow(ctx, q, id).Scan(&n)
+			if n != 0 {
+				t.Errorf("%s: %d rows left", q, n)
+			}
+		}
+		if _, err := f.svc.Account(ctx, keep); err != nil {
+			t.Fatalf("the other account suffered: %v", err)
+		}
+		// The sealed copy from before can no longer be opened: the key is gone.
+		if _, err := f.crypt.Open(ctx, identity.Subject(id), fieldcrypt.FieldRef{Table: "accounts", Column: "email", Row: strconv.FormatInt(id, 10)}, sealedCopy); !errors.Is(err, fieldcrypt.ErrErased) {
+			t.Fatalf("opening an old sealed copy after erasure: %v, want ErrErased", err)
+		}
+		if got := strings.Join(f.auditActions(), ","); !strings.HasSuffix(got, "account.erased") {
+			t.Fatalf("audit log ends %q, want account.erased", got)
+		}
+	})
 }

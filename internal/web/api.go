@@ -194,6 +194,12 @@ func (s *Server) apiAccount(r *http.Request, c *reqCtx, _ *emptyBody) (answer, e
 			"authenticated_at": c.principal.AuthenticatedAt, "recently_authenticated": s.id.RecentlyAuthenticated(c.principal)}}}, nil
 }
 
+// apiEraseAccount erases the caller's account; it needs a recent
+// re-authentication (POST /api/v1/account/reauth).
+func (s *Server) apiEraseAccount(r *http.Request, c *reqCtx, _ *emptyBody) (answer, error) {
+	return answer{status: http.StatusNoContent}, s.id.EraseAccount(r.Context(), c.principal)
+}
+
 func (s *Server) apiReauth(r *http.Request, c *reqCtx, b *reauthBody) (answer, error) {
 	if err := s.reauthCore(r, c, b.Password, b.Code); err != nil {
 		return answer{}, err

@@ -959,6 +959,7 @@ func apiWrites(olgaID int64) []apiWrite {
 		{"POST", "/api/v1/account/mfa/recovery-codes", ""},
 		{"DELETE", "/api/v1/sessions/current", ""},
 		{"DELETE", "/api/v1/sessions/0123456789abcdef01234567", ""},
+		{"DELETE", "/api/v1/account", ""},
 		{"PUT", acct, ""},
 		{"DELETE", acct, ""},
 	}

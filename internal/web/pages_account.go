@@ -175,3 +175,31 @@ func (s *Server) revokeSession(w http.ResponseWriter, r *http.Request, c *reqCtx
 	}
 	http.Redirect(w, r, "/account/sessions", http.StatusSeeOther)
 }
+
+// eraseAccountForm explains what erasing the account removes and what
+// stays, and asks for confirmation; it needs a recent sign-in.
+func (s *Server) eraseAccountForm(w http.ResponseWriter, r *http.Request, c *reqCtx) {
+	if s.needRecentAuth(w, r, c, "/account/erase") {
+		return
+	}
+	s.renderForm(w, r, c, http.StatusOK, "account-erase", nil, nil, nil)
+}
+
+func (s *Server) eraseAccount(w http.ResponseWriter, r *http.Request, c *reqCtx) {
+	if r.PostFormValue("confirm") != "yes" {
+		s.renderForm(w, r, c, http.StatusUnprocessableEntity, "account-erase", nil, nil, validate.Errors{{Field: "confirm", Code: "required"}})
+		return
+	}
+	err := s.id.EraseAccount(r.Context(), c.principal)
+	if errors.Is(err, identity.ErrReauthRequired) {
+		s.needRecentAuth(w, r, c, "/account/erase")
+		return
+	}
+	if err != nil {
+		s.fail(w, r, c, err)
+		return
+	}
+	s.clearSessionCookie(w)
+	c.principal = nil
+	s.render(w, r, c, http.StatusOK, "account-erased", nil)
+}

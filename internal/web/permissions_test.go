@@ -202,7 +202,7 @@ func TestEveryRouteRefusesRolesLackingItsPermission(t *testing.T) {
 		for i, role := range identity.Roles {
 			holders[role] = newRoleHolder(e, role, i)
 		}
-		checked := 0
+		checked, replacements := 0, 0
 		for _, role := range identity.Roles {
 			h := holders[role]
 			for _, rt := range e.web.routes() {
@@ -217,6 +217,12 @@ func TestEveryRouteRefusesRolesLackingItsPermission(t *testing.T) {
 				}
 				if checkRouteAccess(t, e, h, rt, concretePath(rt.path, target)) {
 					checked++
+				}
+				// Erasing one's own account is a route like any other;
+				// the holder then needs a new account for the next routes.
+				if dbCount(t, db, "SELECT COUNT(*) FROM accounts WHERE id = ?", h.id) == 0 {
+					replacements++
+					h = newRoleHolder(e, role, len(identity.Roles)*replacements+slices.Index(identity.Roles, role))
 				}
 			}
 		}

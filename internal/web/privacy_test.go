@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/veche/veche/internal/identity"
 	"github.com/veche/veche/internal/privacy"
@@ -136,6 +137,40 @@ func TestStaffReadsAreRecordedAndShownToThePerson(t *testing.T) {
 		dpo.enableMFA()
 		if p := dpo.get("/privacy/access-review"); p.status != 200 || !strings.Contains(p.body, why) || strings.Count(p.body, "<tr>") != 2 {
 			t.Fatalf("DPO review: %d, want one break-glass row with the justification", p.status)
+		}
+	})
+}
+
+// TestEraseAccountInPages: the person is asked to confirm their password
+// first, must tick the confirmation, and is then signed out and gone.
+func TestEraseAccountInPages(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newTestEnv(t, db, nil)
+		e.createUser("ala@example.org")
+		b := e.browser()
+		b.signIn("ala@example.org", "")
+		e.advance(11 * time.Minute)
+		if p := b.get("/account/erase"); p.status != http.StatusSeeOther || !strings.HasPrefix(p.header.Get("Location"), "/reauth?next=%2Faccount%2Ferase") {
+			t.Fatalf("erase page without a recent sign-in: %d %q", p.status, p.header.Get("Location"))
+		}
+		b.post("/reauth", url.Values{"password": {testPassword}, "next": {"/account/erase"}})
+		if p := b.get("/account/erase"); p.status != 200 || !strings.Contains(p.body, "What stays") {
+			t.Fatalf("erase page: %d", p.status)
+		}
+		if p := b.post("/account/erase", nil); p.status != http.StatusUnprocessableEntity || !strings.Contains(p.body, `aria-invalid="true"`) {
+			t.Fatalf("erase without confirmation: %d", p.status)
+		}
+		if n := dbCount(t, db, "SELECT COUNT(*) FROM accounts"); n != 1 {
+			t.Fatal("the account went without confirmation")
+		}
+		if p := b.post("/account/erase", url.Values{"confirm": {"yes"}}); p.status != 200 || !strings.Contains(p.body, "Your account is erased") {
+			t.Fatalf("erase: %d", p.status)
+		}
+		if n := dbCount(t, db, "SELECT COUNT(*) FROM accounts"); n != 0 {
+			t.Fatal("the account is still there")
+		}
+		if p := b.get("/account"); p.status != http.StatusSeeOther {
+			t.Fatalf("still signed in after erasure: %d", p.status)
 		}
 	})
 }

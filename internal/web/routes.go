@@ -61,6 +61,8 @@ func (s *Server) routes() []route {
 		{"POST", "/account/mfa/totp/confirm", self, s.mfaConfirm},
 		{"POST", "/account/mfa/totp/disable", self, s.mfaDisable},
 		{"POST", "/account/mfa/recovery-codes", self, s.mfaRecoveryCodes},
+		{"GET", "/account/erase", self, s.eraseAccountForm},
+		{"POST", "/account/erase", self, s.eraseAccount},
 		{"GET", "/account/sessions", self, s.sessionsPage},
 		{"POST", "/account/sessions/{id}/revoke", self, s.revokeSession},
 
@@ -80,6 +82,7 @@ func (s *Server) routes() []route {
 		{"POST", "/api/v1/password-resets", public, apiCall(s, s.apiForgot)},
 		{"POST", "/api/v1/password-resets/confirm", public, apiCall(s, s.apiReset)},
 		{"GET", "/api/v1/account", self, apiCall(s, s.apiAccount)},
+		{"DELETE", "/api/v1/account", self, apiCall(s, s.apiEraseAccount)},
 		{"POST", "/api/v1/account/reauth", self, apiCall(s, s.apiReauth)},
 		{"POST", "/api/v1/account/password", self, apiCall(s, s.apiChangePassword)},
 		{"POST", "/api/v1/account/mfa/totp", self, apiCall(s, s.apiMFABegin)},

@@ -1,0 +1,47 @@
+package identity
+
+import (
+	"context"
+
+	"github.com/veche/veche/internal/store"
+)
+
+// EraseAccount erases the caller's account (GDPR Art. 17; for public-task
+// data the person's own choice to close the account). It needs a recent
+// authentication. In one transaction it destroys the person's data key
+// (crypto-shredding: every sealed copy, in the database, its indexes and in
+// backups made earlier, becomes unreadable), deletes the account and every
+// row that hangs off it, and appends an audit entry naming the person only
+// by pseudonym. What must stay for integrity stays without personal data:
+// the audit log, and the key's tombstone that proves the erasure.
+func (s *Service) EraseAccount(ctx context.Context, p *Principal) error {
+	if !s.RecentlyAuthenticated(p) {
+		return ErrReauthRequired
+	}
+	return s.erase(ctx, p.AccountID, p.AccountID)
+}
+
+func (s *Service) erase(ctx context.Context, actor, id int64) error {
+	return s.db.InTx(ctx, func(tx *store.Tx) error {
+		if err := s.crypt.Erase(ctx, tx, Subject(id)); err != nil {
+			return err
+		}
+		// Queued mail is sealed under the destroyed key already; delete it
+		// rather than leave undeliverable rows.
+		if _, err := tx.Exec(ctx, "DELETE FROM mail_outbox WHERE subject_ref = ?", Subject(id)); err != nil {
+			return err
+		}
+		// Sessions, second-factor secrets, recovery codes, emailed tokens,
+		// roles and the access log about the person go with the account
+		// (ON DELETE CASCADE); staff reads *by* the person keep the row with
+		// the reader emptied (ON DELETE SET NULL).
+		res, err := tx.Exec(ctx, "DELETE FROM accounts WHERE id = ?", id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		return s.audit(ctx, tx, "account.erased", actor, id, nil)
+	})
+}
