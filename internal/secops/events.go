@@ -94,9 +94,10 @@ func (r *Recorder) Record(ctx context.Context, e Event) {
 
 // Filter selects events to list.
 type Filter struct {
-	Kind   EventKind // "" = all
-	Before int64     // list events with id below this ("" = newest)
-	Limit  int       // default 100, at most 500
+	Kind    EventKind // "" = all
+	Account string    // only events about this pseudonym ("" = all)
+	Before  int64     // list events with id below this ("" = newest)
+	Limit   int       // default 100, at most 500
 }
 
 // Events lists events newest first.
@@ -109,6 +110,10 @@ func (r *Recorder) Events(ctx context.Context, f Filter) ([]Event, error) {
 	if f.Kind != "" {
 		q += " AND kind = ?"
 		args = append(args, string(f.Kind))
+	}
+	if f.Account != "" {
+		q += " AND account = ?"
+		args = append(args, f.Account)
 	}
 	if f.Before > 0 {
 		q += " AND id < ?"

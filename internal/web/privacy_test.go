@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -171,6 +172,54 @@ func TestEraseAccountInPages(t *testing.T) {
 		}
 		if p := b.get("/account"); p.status != http.StatusSeeOther {
 			t.Fatalf("still signed in after erasure: %d", p.status)
+		}
+	})
+}
+
+// TestExportHoldsEverythingAboutThePersonAndNoSecret downloads one's data
+// as JSON and as the readable page.
+func TestExportHoldsEverythingAboutThePersonAndNoSecret(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newTestEnv(t, db, nil)
+		e.createUser("ala@example.org")
+		e.createUser("bob@example.org")
+		// A failed sign-in to Ala's account is a security event about her.
+		e.api().call("POST", "/api/v1/sessions", map[string]string{"email": "ala@example.org", "password": "wrong wrong wrong wrong"})
+		b := e.browser()
+		b.header.Set("User-Agent", "AlaBrowser/1.0")
+		b.signIn("ala@example.org", "")
+		secret := b.enableMFA()
+
+		req, _ := http.NewRequest("GET", e.srv.URL+"/account/data.json", nil)
+		resp, err := b.c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Disposition"), "attachment;") {
+			t.Fatalf("download: %d %q", resp.StatusCode, resp.Header.Get("Content-Disposition"))
+		}
+		var d personalData
+		if err := json.Unmarshal(raw, &d); err != nil {
+			t.Fatal(err)
+		}
+		if d.Account.Email != "ala@example.org" || !d.Account.MFAEnabled || d.RecoveryCodes != 10 {
+			t.Fatalf("account part: %+v", d.Account)
+		}
+		if len(d.Sessions) != 1 || d.Sessions[0].UserAgent != "AlaBrowser/1.0" {
+			t.Fatalf("sessions: %+v", d.Sessions)
+		}
+		if len(d.SecurityEvents) != 1 || d.SecurityEvents[0].Kind != "signin_failed" {
+			t.Fatalf("security events: %+v", d.SecurityEvents)
+		}
+		for _, secretThing := range []string{secret, "bob@example.org", "$argon2id$"} {
+			if strings.Contains(string(raw), secretThing) {
+				t.Errorf("the export holds %q", secretThing)
+			}
+		}
+		if p := b.get("/account/data"); p.status != 200 || !strings.Contains(p.body, "AlaBrowser/1.0") || !strings.Contains(p.body, "Failed sign-in") {
+			t.Fatalf("summary page: %d", p.status)
 		}
 	})
 }
