@@ -721,6 +721,14 @@ func TestRestoreChecksEveryTableAgainstTheManifest(t *testing.T) {
 		}, "manifest.json disagrees with header.json"},
 		{"a file after the manifest", func(es []entry) []entry { return append(es, entry{"notes.txt", []byte("hi")}) }, "entries after manifest.json"},
 	}
+	// A backup of a later format is refused as such, before any row.
+	future := reseal(t, good, func(es []entry) []entry {
+		es[0].body = bytes.Replace(es[0].body, []byte(`"format": "veche-backup/1",`), []byte(`"format": "veche-backup/2", "compression": "zstd",`), 1)
+		return es
+	})
+	if _, err := restore(storetest.SQLite(t), future); !errors.Is(err, backup.ErrNotBackup) || !strings.Contains(err.Error(), `format "veche-backup/2", which is newer`) {
+		t.Fatalf("restore of a later format: %v", err)
+	}
 	for _, e := range engines {
 		t.Run(e.name, func(t *testing.T) {
 			for _, tt := range tests {

@@ -382,12 +382,6 @@ func openArchive(src io.Reader, identities []age.Identity) (*archive, error) {
 	if err != nil {
 		return nil, err
 	}
-	if h.Format != FormatV1 {
-		if strings.HasPrefix(h.Format, "veche-backup/") {
-			return nil, fmt.Errorf("%w: it has format %q, which is newer than this veche reads (%s)", ErrNotBackup, h.Format, FormatV1)
-		}
-		return nil, fmt.Errorf("%w: format %q", ErrNotBackup, h.Format)
-	}
 	if err := checkHeader(h); err != nil {
 		return nil, err
 	}
@@ -402,6 +396,17 @@ func (a *archive) readManifest(hdr *tar.Header) (*Manifest, error) {
 	b, err := io.ReadAll(a.tr)
 	if err != nil {
 		return nil, a.damaged(err)
+	}
+	// The format first: a later format may have fields this one lacks.
+	var f struct{ Format string }
+	if err := json.Unmarshal(b, &f); err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrDamaged, hdr.Name, err)
+	}
+	if f.Format != FormatV1 {
+		if strings.HasPrefix(f.Format, "veche-backup/") {
+			return nil, fmt.Errorf("%w: it has format %q, which is newer than this veche reads (%s)", ErrNotBackup, f.Format, FormatV1)
+		}
+		return nil, fmt.Errorf("%w: %s names format %q", ErrNotBackup, hdr.Name, f.Format)
 	}
 	var m Manifest
 	dec := json.NewDecoder(bytes.NewReader(b))
