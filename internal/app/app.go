@@ -97,6 +97,12 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Instance, erro
 		return nil, err
 	}
 	in.Identity.MailQueued = in.Mail.Wake
+	if n, err := in.Identity.PurgeErasedAccounts(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("purge accounts erased after the backup this instance was restored from: %w", err)
+	} else if n > 0 {
+		logger.Info("purged accounts whose data keys were erased (restored from an older backup)", "accounts", n)
+	}
 	if n, err := in.Identity.SealLegacyRows(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("seal personal data stored in clear by an older version: %w", err)

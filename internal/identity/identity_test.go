@@ -637,3 +637,32 @@ func TestEraseAccountShredsTheKeyAndKeepsOnlyThePseudonymousRecord(t *testing.T)
 		}
 	})
 }
+
+// TestPurgeErasedAccountsCompletesAnErasureUndoneByARestore simulates a
+// restore of a backup taken before an erasure: the account row is back,
+// its key is still erased; the purge removes the row.
+func TestPurgeErasedAccountsCompletesAnErasureUndoneByARestore(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		ctx := context.Background()
+		gone, _ := f.svc.CreateAccount(ctx, "gone@example.org", pw, nil)
+		stays, _ := f.svc.CreateAccount(ctx, "stays@example.org", pw, nil)
+		// Erase only the key, as a restored old backup would leave things.
+		if err := db.InTx(ctx, func(tx *store.Tx) error { return f.crypt.Erase(ctx, tx, identity.Subject(gone)) }); err != nil {
+			t.Fatal(err)
+		}
+		n, err := f.svc.PurgeErasedAccounts(ctx)
+		if err != nil || n != 1 {
+			t.Fatalf("PurgeErasedAccounts = %d, %v; want 1", n, err)
+		}
+		if _, err := f.svc.Account(ctx, gone); !errors.Is(err, identity.ErrNotFound) {
+			t.Fatalf("erased account still there: %v", err)
+		}
+		if _, err := f.svc.Account(ctx, stays); err != nil {
+			t.Fatalf("the other account: %v", err)
+		}
+		if n, _ := f.svc.PurgeErasedAccounts(ctx); n != 0 {
+			t.Fatalf("second purge removed %d", n)
+		}
+	})
+}
