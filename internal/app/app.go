@@ -10,6 +10,7 @@ package app
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/tls"
 	"encoding/hex"
@@ -124,6 +125,8 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Instance, erro
 		Health:      func(ctx context.Context) error { return db.SQL().PingContext(ctx) },
 		Controller:  privacy.Controller{Name: cfg.ControllerName, Contact: cfg.ControllerContact, DPOContact: cfg.DPOContact},
 		Access:      accessLog,
+		Consents: privacy.NewConsents(db, in.Log, in.Identity.Pseudonym,
+			ed25519.NewKeyFromSeed(ks.Derive("veche consent receipt v1"))),
 	})
 	if err != nil {
 		db.Close()

@@ -45,6 +45,9 @@ type Purpose struct {
 	Basis Basis
 	// Subjects are the categories of people whose data serves the purpose.
 	Subjects []SubjectCategory
+	// Uses lists fields (table.column) declared under another purpose
+	// that this purpose also reads, e.g. a newsletter reads the address.
+	Uses []string
 }
 
 // NeedsConsent reports whether processing for p stops without consent.
@@ -136,6 +139,22 @@ var Purposes = []Purpose{
 	{ID: "security", Basis: LegalObligation, Subjects: []SubjectCategory{Citizens, Staff, Visitors}},
 	{ID: "accountability", Basis: PublicTask, Subjects: []SubjectCategory{Citizens, Staff}},
 	{ID: "communication", Basis: PublicTask, Subjects: []SubjectCategory{Citizens, Staff}},
+	{ID: "consent_proof", Basis: LegalObligation, Subjects: []SubjectCategory{Citizens, Staff}},
+	// Purposes that need the person's consent (opt-in, package privacy's
+	// Consents): nothing is processed for them without a current consent.
+	{ID: "newsletter", Basis: Consent, Subjects: []SubjectCategory{Citizens, Staff}, Uses: []string{"accounts.email_sealed"}},
+	{ID: "research_contact", Basis: Consent, Subjects: []SubjectCategory{Citizens}, Uses: []string{"accounts.email_sealed", "accounts.locale"}},
+}
+
+// ConsentPurposes lists the purposes that rest on consent.
+func ConsentPurposes() []Purpose {
+	var out []Purpose
+	for _, p := range Purposes {
+		if p.NeedsConsent() {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // Fields is the registry of personal data: every column that holds it.
@@ -209,6 +228,15 @@ var Fields = []Field{
 	{"access_log", "justification", ActivityData, "accountability", Retention{"access_recorded", 2 * year, Delete}, []string{"dpo", "auditor"}, Clear},
 	{"access_log", "break_glass", ActivityData, "accountability", Retention{"access_recorded", 2 * year, Delete}, []string{"dpo", "auditor"}, Clear},
 
+	// Consent records: the proof GDPR Art. 7(1) asks for, one row per
+	// given or withdrawn consent, kept while the account exists.
+	{"consents", "account_id", Identifiers, "consent_proof", Retention{"account_erased", 0, Delete}, []string{"dpo"}, Structural},
+	{"consents", "purpose", ActivityData, "consent_proof", Retention{"account_erased", 0, Delete}, []string{"dpo"}, Clear},
+	{"consents", "state", ActivityData, "consent_proof", Retention{"account_erased", 0, Delete}, []string{"dpo"}, Clear},
+	{"consents", "notice_version", ActivityData, "consent_proof", Retention{"account_erased", 0, Delete}, []string{"dpo"}, Clear},
+	{"consents", "method", ActivityData, "consent_proof", Retention{"account_erased", 0, Delete}, []string{"dpo"}, Clear},
+	{"consents", "at", ActivityData, "consent_proof", Retention{"account_erased", 0, Delete}, []string{"dpo"}, Clear},
+
 	// The public audit log names people only by keyed pseudonym; the key
 	// never leaves the instance. Entries are kept for good: they are the
 	// proof that nothing was altered (GDPR Art. 17(3)(b)/(e)).
@@ -231,6 +259,7 @@ var NotPersonalColumns = []NotPersonal{
 	{"security_events", "id", "sequence number"},
 	{"security_events", "kind", "the kind of event, from a fixed list"},
 	{"access_log", "id", "sequence number"},
+	{"consents", "id", "sequence number of a consent record"},
 	// Columns that held personal data in clear before migration 0008; the
 	// identity service empties them at start-up (SealLegacyRows) and new
 	// rows never fill them.

@@ -85,9 +85,18 @@ func TestRegistryIsConsistent(t *testing.T) {
 			t.Errorf("%s.%s: incomplete retention rule %+v", f.Table, f.Column, f.Retention)
 		}
 	}
+	declared := map[string]bool{}
+	for _, f := range privacy.Fields {
+		declared[f.Table+"."+f.Column] = true
+	}
 	for _, p := range privacy.Purposes {
-		if !used[p.ID] {
-			t.Errorf("purpose %q has no fields", p.ID)
+		if !used[p.ID] && len(p.Uses) == 0 {
+			t.Errorf("purpose %q has no fields and uses none", p.ID)
+		}
+		for _, u := range p.Uses {
+			if !declared[u] {
+				t.Errorf("purpose %q uses %s, which is not a declared personal field", p.ID, u)
+			}
 		}
 		if !slices.Contains(privacy.Bases, p.Basis) {
 			t.Errorf("purpose %q: unknown basis %q", p.ID, p.Basis)
@@ -183,6 +192,10 @@ func TestRecordListsEveryPurposeAndField(t *testing.T) {
 	if len(r.Activities) != len(privacy.Purposes) {
 		t.Fatalf("%d activities for %d purposes", len(r.Activities), len(privacy.Purposes))
 	}
+	want := len(privacy.Fields) // every own field, plus each purpose's used ones
+	for _, p := range privacy.Purposes {
+		want += len(p.Uses)
+	}
 	n := 0
 	for _, a := range r.Activities {
 		n += len(a.Fields)
@@ -190,7 +203,27 @@ func TestRecordListsEveryPurposeAndField(t *testing.T) {
 			t.Errorf("%s: empty categories or retention", a.Purpose)
 		}
 	}
-	if n != len(privacy.Fields) {
-		t.Fatalf("record lists %d fields, registry has %d", n, len(privacy.Fields))
+	if n != want {
+		t.Fatalf("record lists %d fields, registry has %d", n, want)
+	}
+}
+
+// TestConsentGivenBeforeAMaterialChangeMustBeRenewed: a consent recorded
+// under an older notice, when a later version is marked material, no
+// longer counts until the person gives it again.
+func TestConsentGivenBeforeAMaterialChangeMustBeRenewed(t *testing.T) {
+	cur := privacy.CurrentNotice().Version
+	tests := []struct {
+		rec  privacy.ConsentRecord
+		want bool
+	}{
+		{privacy.ConsentRecord{State: privacy.ConsentGiven, NoticeVersion: cur}, false},
+		{privacy.ConsentRecord{State: privacy.ConsentGiven, NoticeVersion: cur - 1}, true}, // v1 is material
+		{privacy.ConsentRecord{State: privacy.ConsentWithdrawn, NoticeVersion: cur - 1}, false},
+	}
+	for _, tt := range tests {
+		if got := privacy.NeedsRenewal(tt.rec); got != tt.want {
+			t.Errorf("NeedsRenewal(%+v) = %v, want %v", tt.rec, got, tt.want)
+		}
 	}
 }

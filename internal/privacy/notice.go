@@ -84,7 +84,7 @@ type NoticeVersion struct {
 
 // NoticeVersions is the history of the notice, oldest first.
 var NoticeVersions = []NoticeVersion{
-	{Version: 1, Date: "2026-11-23", Digest: "dc54c4303b091db619dc977b83ed35980e93e13e96efb0e6134692a57e90b15b", Changes: "privacy.notice.v1.changes", Material: true},
+	{Version: 1, Date: "2026-11-23", Digest: "13a7c299214620077d7e00196cef5b6ecd1a5a09d9a50fe22cb249e6eb6135f8", Changes: "privacy.notice.v1.changes", Material: true},
 }
 
 // CurrentNotice is the latest notice version.
@@ -119,7 +119,7 @@ func Notice() []NoticeSection {
 	var out []NoticeSection
 	for _, p := range Purposes {
 		s := NoticeSection{Purpose: p, Rights: RightsFor(p.Basis), Subjects: p.Subjects}
-		for _, f := range FieldsFor(p.ID) {
+		for _, f := range append(FieldsFor(p.ID), usedFields(p)...) {
 			if !slices.Contains(s.Categories, f.Category) {
 				s.Categories = append(s.Categories, f.Category)
 			}
@@ -134,6 +134,19 @@ func Notice() []NoticeSection {
 		}
 		slices.Sort(s.Readers)
 		out = append(out, s)
+	}
+	return out
+}
+
+// usedFields are the declared fields a purpose reads besides its own.
+func usedFields(p Purpose) []Field {
+	var out []Field
+	for _, u := range p.Uses {
+		for _, f := range Fields {
+			if f.Table+"."+f.Column == u {
+				out = append(out, f)
+			}
+		}
 	}
 	return out
 }
@@ -197,6 +210,7 @@ func BuildRecord(c Controller, now time.Time) Record {
 		for _, f := range FieldsFor(s.Purpose.ID) {
 			e.Fields = append(e.Fields, f.Table+"."+f.Column)
 		}
+		e.Fields = append(e.Fields, s.Purpose.Uses...)
 		r.Activities = append(r.Activities, e)
 	}
 	return r

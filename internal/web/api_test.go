@@ -960,6 +960,9 @@ func apiWrites(olgaID int64) []apiWrite {
 		{"DELETE", "/api/v1/sessions/current", ""},
 		{"DELETE", "/api/v1/sessions/0123456789abcdef01234567", ""},
 		{"DELETE", "/api/v1/account", ""},
+		{"PUT", "/api/v1/account/consents/newsletter", ""},
+		{"DELETE", "/api/v1/account/consents/newsletter", ""},
+		{"POST", "/api/v1/consent-receipts/verify", "purpose"},
 		{"PUT", acct, ""},
 		{"DELETE", acct, ""},
 	}

@@ -6,6 +6,7 @@ package web
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -113,7 +114,8 @@ func newTestEnv(t testing.TB, db *store.DB, limits map[string]secops.Limit) *tes
 		}
 	}
 	e.web, err = New(Deps{Identity: e.id, Events: e.events, Limits: secops.NewLimiter(limits, []byte("rate")),
-		Log: e.log, Logger: logger, FormKey: ks.Derive("form"), Access: access})
+		Log: e.log, Logger: logger, FormKey: ks.Derive("form"), Access: access,
+		Consents: privacy.NewConsents(db, e.log, e.id.Pseudonym, ed25519.NewKeyFromSeed(ks.Derive("veche consent receipt v1")))})
 	if err != nil {
 		t.Fatal(err)
 	}

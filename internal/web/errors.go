@@ -12,6 +12,7 @@ import (
 
 	"github.com/veche/veche/internal/i18n"
 	"github.com/veche/veche/internal/identity"
+	"github.com/veche/veche/internal/privacy"
 	"github.com/veche/veche/internal/validate"
 )
 
@@ -84,6 +85,8 @@ func classify(err error) (status int, code string) {
 		return http.StatusConflict, "mfa_not_enrolled"
 	case errors.Is(err, identity.ErrMFAAlreadyEnabled):
 		return http.StatusConflict, "mfa_already_enabled"
+	case errors.Is(err, privacy.ErrReceiptInvalid):
+		return http.StatusUnprocessableEntity, "receipt_invalid"
 	case errors.Is(err, identity.ErrBusy):
 		return http.StatusServiceUnavailable, "busy"
 	}

@@ -24,7 +24,16 @@ func (s *Server) accountPage(w http.ResponseWriter, r *http.Request, c *reqCtx) 
 		s.fail(w, r, c, err)
 		return
 	}
-	s.render(w, r, c, http.StatusOK, "account", map[string]any{"Account": a, "Accesses": accesses})
+	choices, err := s.consentChoices(r, c.principal.AccountID)
+	if err != nil {
+		s.fail(w, r, c, err)
+		return
+	}
+	data := map[string]any{"Account": a, "Accesses": accesses, "Choices": choices}
+	if r.URL.Query().Get("saved") == "consent" {
+		data["Notice"] = i18n.T(c.lang, "consent.saved")
+	}
+	s.render(w, r, c, http.StatusOK, "account", data)
 }
 
 // needRecentAuth sends the person to confirm their password first when

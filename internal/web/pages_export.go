@@ -14,14 +14,15 @@ import (
 // the right of access (GDPR Art. 15) and, where it applies, portability
 // (Art. 20) ask: machine-readable, complete, produced on request.
 type personalData struct {
-	ExportedAt     time.Time           `json:"exported_at"`
-	NoticeVersion  int                 `json:"privacy_notice_version"`
-	Account        accountJSON         `json:"account"`
-	Sessions       []sessionInfoJSON   `json:"sessions"`
-	RecoveryCodes  int                 `json:"unused_recovery_codes"`
-	StaffReads     []privacy.Access    `json:"staff_reads_of_your_data"`
-	SecurityEvents []secops.Event      `json:"security_events_about_you"`
-	Purposes       []personalPurposeJS `json:"purposes"`
+	ExportedAt     time.Time               `json:"exported_at"`
+	NoticeVersion  int                     `json:"privacy_notice_version"`
+	Account        accountJSON             `json:"account"`
+	Sessions       []sessionInfoJSON       `json:"sessions"`
+	RecoveryCodes  int                     `json:"unused_recovery_codes"`
+	StaffReads     []privacy.Access        `json:"staff_reads_of_your_data"`
+	SecurityEvents []secops.Event          `json:"security_events_about_you"`
+	Purposes       []personalPurposeJS     `json:"purposes"`
+	Consents       []privacy.ConsentRecord `json:"consent_records"`
 }
 
 type personalPurposeJS struct {
@@ -62,6 +63,12 @@ func (s *Server) collectPersonalData(r *http.Request, p *identity.Principal) (*p
 	}
 	for _, x := range sessions {
 		d.Sessions = append(d.Sessions, sessionInfoJSON{x.ID, string(x.Kind), x.CreatedAt, x.LastSeenAt, x.ExpiresAt, x.UserAgent, x.IP, x.MFAVerified, x.Current})
+	}
+	if d.Consents, err = s.Consents.History(ctx, p.AccountID); err != nil {
+		return nil, err
+	}
+	if d.Consents == nil {
+		d.Consents = []privacy.ConsentRecord{}
 	}
 	for _, pp := range privacy.Purposes {
 		d.Purposes = append(d.Purposes, personalPurposeJS{pp.ID, pp.Basis})

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -220,6 +221,80 @@ func TestExportHoldsEverythingAboutThePersonAndNoSecret(t *testing.T) {
 		}
 		if p := b.get("/account/data"); p.status != 200 || !strings.Contains(p.body, "AlaBrowser/1.0") || !strings.Contains(p.body, "Failed sign-in") {
 			t.Fatalf("summary page: %d", p.status)
+		}
+	})
+}
+
+// TestConsentIsOptInWithdrawableAndReceipted: nothing is consented by
+// default; one click gives and one withdraws; the signed receipt verifies
+// and a forged one does not; the history is kept and audited.
+func TestConsentIsOptInWithdrawableAndReceipted(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newTestEnv(t, db, nil)
+		id := e.createUser("ala@example.org")
+		ctx := context.Background()
+		if ok, _ := e.web.Consents.Has(ctx, id, "newsletter"); ok {
+			t.Fatal("consent given by default")
+		}
+		b := e.browser()
+		b.signIn("ala@example.org", "")
+		if p := b.get("/account"); !strings.Contains(p.body, "You have not been asked yet: no.") {
+			t.Fatal("the account page does not show the unasked consent")
+		}
+		if p := b.post("/account/consents", url.Values{"purpose": {"newsletter"}, "action": {"give"}}); p.status != http.StatusSeeOther {
+			t.Fatalf("give: %d", p.status)
+		}
+		if ok, _ := e.web.Consents.Has(ctx, id, "newsletter"); !ok {
+			t.Fatal("consent not in force after giving it")
+		}
+		if p := b.post("/account/consents", url.Values{"purpose": {"account"}, "action": {"give"}}); p.status != http.StatusUnprocessableEntity {
+			t.Fatalf("consent to a public-task purpose: %d, want 422", p.status)
+		}
+		// The receipt, from the page link, verifies through the API.
+		hist, _ := e.web.Consents.History(ctx, id)
+		req, _ := http.NewRequest("GET", fmt.Sprintf("%s/account/consents/%d/receipt", e.srv.URL, hist[0].ID), nil)
+		resp, err := b.c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		receipt, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		a := e.api()
+		if st, out, _ := a.call("POST", "/api/v1/consent-receipts/verify", string(receipt)); st != 200 || out["valid"] != true {
+			t.Fatalf("genuine receipt: %d %v", st, out)
+		}
+		forged := strings.Replace(string(receipt), `"state": "given"`, `"state": "withdrawn"`, 1)
+		if forged == string(receipt) {
+			t.Fatal("test did not alter the receipt")
+		}
+		if st, out, _ := a.call("POST", "/api/v1/consent-receipts/verify", forged); st != http.StatusUnprocessableEntity || errorCode(out) != "receipt_invalid" {
+			t.Fatalf("forged receipt: %d %v", st, out)
+		}
+		// Withdrawing is one click too, and stops processing at once.
+		if p := b.post("/account/consents", url.Values{"purpose": {"newsletter"}, "action": {"withdraw"}}); p.status != http.StatusSeeOther {
+			t.Fatalf("withdraw: %d", p.status)
+		}
+		if ok, _ := e.web.Consents.Has(ctx, id, "newsletter"); ok {
+			t.Fatal("consent still in force after withdrawal")
+		}
+		if hist, _ := e.web.Consents.History(ctx, id); len(hist) != 2 {
+			t.Fatalf("history has %d records, want 2", len(hist))
+		}
+		// The same through the API, with the receipt in the answer.
+		a.signIn("ala@example.org", "")
+		if st, out, _ := a.call("PUT", "/api/v1/account/consents/research_contact", nil); st != 200 || out["receipt"] == nil {
+			t.Fatalf("API give: %d %v", st, out)
+		}
+		_, out, _ := a.call("GET", "/api/v1/account/consents", nil)
+		list, _ := out["consents"].([]any)
+		given := 0
+		for _, c := range list {
+			if c.(map[string]any)["given"] == true {
+				given++
+			}
+		}
+		if given != 1 {
+			t.Fatalf("consents in force: %d, want 1 (%v)", given, out)
 		}
 	})
 }

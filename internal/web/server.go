@@ -54,6 +54,7 @@ type Deps struct {
 	Health      func(context.Context) error
 	Controller  privacy.Controller // the public body, named in the privacy notice
 	Access      *privacy.AccessLog // staff reads of personal data
+	Consents    *privacy.Consents  // consent records and receipts
 }
 
 // Server serves veche's pages and API.
