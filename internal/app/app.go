@@ -125,6 +125,7 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Instance, erro
 		Health:      func(ctx context.Context) error { return db.SQL().PingContext(ctx) },
 		Controller:  privacy.Controller{Name: cfg.ControllerName, Contact: cfg.ControllerContact, DPOContact: cfg.DPOContact},
 		Access:      accessLog,
+		Inactivity:  identity.Inactivity{After: cfg.InactiveAfter, Warn: cfg.InactiveWarn},
 		Consents: privacy.NewConsents(db, in.Log, in.Identity.Pseudonym,
 			ed25519.NewKeyFromSeed(ks.Derive("veche consent receipt v1"))),
 	})
@@ -175,6 +176,13 @@ func (in *Instance) RunJobs(ctx context.Context) *sync.WaitGroup {
 				res, err := in.Retention.Run(ctx)
 				if err != nil && ctx.Err() == nil {
 					in.Logger.Error("retention run failed", "err", err)
+				}
+				warned, erased, err := in.Identity.EnforceInactivity(ctx, identity.Inactivity{After: in.Config.InactiveAfter, Warn: in.Config.InactiveWarn})
+				if err != nil && ctx.Err() == nil {
+					in.Logger.Error("inactive accounts: run failed", "err", err)
+				}
+				if warned+erased > 0 {
+					in.Logger.Info("inactive accounts", "warned", warned, "erased", erased)
 				}
 				for _, r := range res {
 					if r.Rows > 0 {

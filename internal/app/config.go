@@ -39,6 +39,8 @@ type Config struct {
 
 	IdleTimeout     time.Duration
 	AbsoluteTimeout time.Duration
+	InactiveAfter   time.Duration
+	InactiveWarn    time.Duration
 }
 
 // BindFlags declares the configuration flags on fs.
@@ -64,6 +66,8 @@ func (c *Config) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.DPOContact, "dpo-contact", "", "how to contact the data protection officer")
 	fs.DurationVar(&c.IdleTimeout, "session-idle", 30*time.Minute, "sign out after this much inactivity")
 	fs.DurationVar(&c.AbsoluteTimeout, "session-max", 12*time.Hour, "sign out this long after sign-in at the latest")
+	fs.DurationVar(&c.InactiveAfter, "inactive-erase-after", 3*365*24*time.Hour, "erase accounts nobody signed in to for this long (0 keeps them)")
+	fs.DurationVar(&c.InactiveWarn, "inactive-warn-before", 30*24*time.Hour, "email the owner this long before an inactive account is erased")
 }
 
 // ApplyEnv sets every flag not given on the command line from its VECHE_*

@@ -148,8 +148,8 @@ func (s *Service) insertAccount(ctx context.Context, tx *store.Tx, email, hash, 
 	// The blind index is written first so that its uniqueness settles a
 	// race between two registrations; the sealed address needs the row id
 	// (it is bound to the row).
-	err := tx.QueryRow(ctx, `INSERT INTO accounts (email, email_index, email_verified, password_hash, locale, created_at, password_changed_at)
-		VALUES ('', ?, ?, ?, ?, ?, ?) RETURNING id`, s.emailIndex(email), verified, hash, locale, t, t).Scan(&id)
+	err := tx.QueryRow(ctx, `INSERT INTO accounts (email, email_index, email_verified, password_hash, locale, created_at, password_changed_at, last_active_at)
+		VALUES ('', ?, ?, ?, ?, ?, ?, ?) RETURNING id`, s.emailIndex(email), verified, hash, locale, t, t, t).Scan(&id)
 	if err != nil {
 		return 0, err
 	}

@@ -2,6 +2,9 @@ package identity
 
 import (
 	"context"
+	"time"
+
+	"github.com/veche/veche/internal/i18n"
 
 	"github.com/veche/veche/internal/store"
 )
@@ -81,4 +84,91 @@ func (s *Service) PurgeErasedAccounts(ctx context.Context) (int, error) {
 		}
 	}
 	return len(ids), nil
+}
+
+// Inactivity is the rule for accounts nobody uses: after After without a
+// sign-in the account is erased, and Warn before that its owner is
+// emailed. Zero After turns the rule off.
+type Inactivity struct {
+	After time.Duration
+	Warn  time.Duration
+}
+
+// EnforceInactivity warns the owners of accounts that will reach the
+// inactivity limit within Warn, and erases those that reached it after a
+// warning sent at least Warn ago (GDPR Art. 5(1)(e): nothing kept "just in
+// case"). A sign-in in between cancels the warning. It returns how many
+// were warned and erased.
+func (s *Service) EnforceInactivity(ctx context.Context, rule Inactivity) (warned, erased int, err error) {
+	if rule.After <= 0 {
+		return 0, 0, nil
+	}
+	now := s.now()
+	ids := func(q string, args ...any) ([]int64, error) {
+		rows, err := s.db.Query(ctx, q, args...)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		var out []int64
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				return nil, err
+			}
+			out = append(out, id)
+		}
+		return out, rows.Err()
+	}
+	toErase, err := ids(`SELECT id FROM accounts WHERE last_active_at < ? AND inactivity_warned_at IS NOT NULL AND inactivity_warned_at <= ?`,
+		store.Micros(now.Add(-rule.After)), store.Micros(now.Add(-rule.Warn)))
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, id := range toErase {
+		if err := s.erase(ctx, 0, id); err != nil {
+			return warned, erased, err
+		}
+		erased++
+	}
+	toWarn, err := ids(`SELECT id FROM accounts WHERE last_active_at < ? AND inactivity_warned_at IS NULL`,
+		store.Micros(now.Add(-(rule.After - rule.Warn))))
+	if err != nil {
+		return warned, erased, err
+	}
+	for _, id := range toWarn {
+		err := s.db.InTx(ctx, func(tx *store.Tx) error {
+			var sealed []byte
+			var locale string
+			var last int64
+			if err := tx.QueryRow(ctx, "SELECT email_sealed, locale, last_active_at FROM accounts WHERE id = ?", id).Scan(&sealed, &locale, &last); err != nil {
+				return err
+			}
+			email, err := s.openEmail(ctx, tx, id, sealed)
+			if err != nil || email == "" {
+				return err
+			}
+			if _, err := tx.Exec(ctx, "UPDATE accounts SET inactivity_warned_at = ? WHERE id = ?", store.Micros(now), id); err != nil {
+				return err
+			}
+			lang, _ := i18n.Parse(locale)
+			if lang == "" {
+				lang = i18n.Default
+			}
+			// The erasure comes no earlier than Warn from now.
+			when := now.Add(rule.Warn)
+			if deadline := store.FromMicros(last).Add(rule.After); deadline.After(when) {
+				when = deadline
+			}
+			if err := s.queueMail(ctx, tx, id, email, lang, "mail.inactive", "date", when.Format("2006-01-02"), "url", s.cfg.PublicURL+"/signin"); err != nil {
+				return err
+			}
+			return s.audit(ctx, tx, "account.inactivity_warned", 0, id, nil)
+		})
+		if err != nil {
+			return warned, erased, err
+		}
+		warned++
+	}
+	return warned, erased, nil
 }

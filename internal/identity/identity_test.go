@@ -666,3 +666,61 @@ func TestPurgeErasedAccountsCompletesAnErasureUndoneByARestore(t *testing.T) {
 		}
 	})
 }
+
+// TestInactiveAccountsAreWarnedThenErased: an account unused past the
+// limit is first warned by email, and erased only once the warning period
+// has passed with no sign-in; a sign-in cancels the warning.
+func TestInactiveAccountsAreWarnedThenErased(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		ctx := context.Background()
+		rule := identity.Inactivity{After: 365 * 24 * time.Hour, Warn: 30 * 24 * time.Hour}
+		idle, _ := f.svc.CreateAccount(ctx, "idle@example.org", pw, nil)
+		back, _ := f.svc.CreateAccount(ctx, "back@example.org", pw, nil)
+		active, _ := f.svc.CreateAccount(ctx, "active@example.org", pw, nil)
+
+		f.advance(200 * 24 * time.Hour)
+		f.signIn("active@example.org", "")
+		if w, e, err := f.svc.EnforceInactivity(ctx, rule); err != nil || w != 0 || e != 0 {
+			t.Fatalf("after 200 days: warned %d erased %d, %v", w, e, err)
+		}
+		f.advance(140 * 24 * time.Hour) // 340 days: inside the warning window
+		if w, e, err := f.svc.EnforceInactivity(ctx, rule); err != nil || w != 2 || e != 0 {
+			t.Fatalf("at 340 days: warned %d erased %d, %v; want 2 warned", w, e, err)
+		}
+		if m := f.tokenMail("idle@example.org", "will be erased"); !m {
+			t.Fatal("no warning mail to the idle account")
+		}
+		if w, _, _ := f.svc.EnforceInactivity(ctx, rule); w != 0 {
+			t.Fatalf("warned again: %d", w)
+		}
+		f.signIn("back@example.org", "") // cancels the warning
+		f.advance(31 * 24 * time.Hour)
+		w, e, err := f.svc.EnforceInactivity(ctx, rule)
+		if err != nil || e != 1 {
+			t.Fatalf("after the warning period: warned %d erased %d, %v; want 1 erased", w, e, err)
+		}
+		if _, err := f.svc.Account(ctx, idle); !errors.Is(err, identity.ErrNotFound) {
+			t.Fatalf("idle account: %v, want erased", err)
+		}
+		for _, id := range []int64{back, active} {
+			if _, err := f.svc.Account(ctx, id); err != nil {
+				t.Fatalf("account %d erased though it was used: %v", id, err)
+			}
+		}
+		if _, _, err := f.svc.EnforceInactivity(ctx, identity.Inactivity{}); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// tokenMail reports whether a mail to addr whose subject contains part was sent.
+func (f *fixture) tokenMail(addr, part string) bool {
+	f.outbox.Flush(context.Background())
+	for _, m := range f.sent.Messages() {
+		if m.To == addr && strings.Contains(m.Subject, part) {
+			return true
+		}
+	}
+	return false
+}

@@ -168,6 +168,10 @@ func (s *Service) createSession(ctx context.Context, tx *store.Tx, accountID int
 		return nil, err
 	}
 	if !mfaPending {
+		// A sign-in is activity: it also cancels an inactivity warning.
+		if _, err := tx.Exec(ctx, "UPDATE accounts SET last_active_at = ?, inactivity_warned_at = NULL WHERE id = ?", store.Micros(now), accountID); err != nil {
+			return nil, err
+		}
 		if err := s.audit(ctx, tx, "session.created", accountID, accountID, map[string]string{"kind": string(kind)}); err != nil {
 			return nil, err
 		}

@@ -167,6 +167,8 @@ var Fields = []Field{
 	{"accounts", "locale", Preferences, "account", Retention{"account_erased", 0, Delete}, nil, Clear},
 	{"accounts", "created_at", ActivityData, "account", Retention{"account_erased", 0, Delete}, []string{"admin", "dpo"}, Clear},
 	{"accounts", "password_changed_at", ActivityData, "security", Retention{"account_erased", 0, Delete}, nil, Clear},
+	{"accounts", "last_active_at", ActivityData, "account", Retention{"account_erased", 0, Delete}, []string{"admin", "dpo"}, Clear},
+	{"accounts", "inactivity_warned_at", ActivityData, "account", Retention{"account_erased", 0, Delete}, []string{"admin", "dpo"}, Clear},
 
 	{"account_roles", "account_id", Identifiers, "account", Retention{"role_revoked", 0, Delete}, []string{"admin", "dpo", "auditor"}, Structural},
 	{"account_roles", "role", Roles, "account", Retention{"role_revoked", 0, Delete}, []string{"admin", "dpo", "auditor"}, Clear},

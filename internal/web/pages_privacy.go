@@ -11,10 +11,12 @@ import (
 // in package privacy.
 func (s *Server) privacyNotice(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 	s.render(w, r, c, http.StatusOK, "privacy", map[string]any{
-		"Controller": s.Controller,
-		"Sections":   privacy.Notice(),
-		"Current":    privacy.CurrentNotice(),
-		"History":    privacy.NoticeVersions,
+		"Controller":   s.Controller,
+		"Sections":     privacy.Notice(),
+		"Current":      privacy.CurrentNotice(),
+		"History":      privacy.NoticeVersions,
+		"InactiveDays": int(s.Inactivity.After.Hours() / 24),
+		"WarnDays":     int(s.Inactivity.Warn.Hours() / 24),
 	})
 }
 

@@ -52,9 +52,10 @@ type Deps struct {
 	FormKey     []byte // HMAC key for form tokens
 	BehindProxy bool   // trust X-Forwarded-For/-Proto from a fronting TLS proxy
 	Health      func(context.Context) error
-	Controller  privacy.Controller // the public body, named in the privacy notice
-	Access      *privacy.AccessLog // staff reads of personal data
-	Consents    *privacy.Consents  // consent records and receipts
+	Controller  privacy.Controller  // the public body, named in the privacy notice
+	Access      *privacy.AccessLog  // staff reads of personal data
+	Consents    *privacy.Consents   // consent records and receipts
+	Inactivity  identity.Inactivity // when unused accounts are erased, for the notice
 }
 
 // Server serves veche's pages and API.
