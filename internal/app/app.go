@@ -22,6 +22,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -49,6 +50,7 @@ type Instance struct {
 	Events    *secops.Recorder
 	Retention *privacy.RetentionJob
 	Crypt     *fieldcrypt.Service
+	Requests  *privacy.Requests
 	Mail      *mail.Dispatcher
 	Web       *web.Server
 	Logger    *slog.Logger
@@ -114,6 +116,7 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Instance, erro
 	in.Identity.Access = accessLog
 	in.Events = secops.NewRecorder(db, logger)
 	in.Retention = privacy.NewRetentionJob(db, in.Log)
+	in.Requests = privacy.NewRequests(db, in.Log, in.Crypt, in.Identity.Pseudonym)
 	in.Web, err = web.New(web.Deps{
 		Identity:    in.Identity,
 		Events:      in.Events,
@@ -126,6 +129,7 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Instance, erro
 		Controller:  privacy.Controller{Name: cfg.ControllerName, Contact: cfg.ControllerContact, DPOContact: cfg.DPOContact},
 		Access:      accessLog,
 		Inactivity:  identity.Inactivity{After: cfg.InactiveAfter, Warn: cfg.InactiveWarn},
+		Requests:    in.Requests,
 		Consents: privacy.NewConsents(db, in.Log, in.Identity.Pseudonym,
 			ed25519.NewKeyFromSeed(ks.Derive("veche consent receipt v1"))),
 	})
@@ -183,6 +187,25 @@ func (in *Instance) RunJobs(ctx context.Context) *sync.WaitGroup {
 				}
 				if warned+erased > 0 {
 					in.Logger.Info("inactive accounts", "warned", warned, "erased", erased)
+				}
+				// Data-subject requests nearing their legal deadline.
+				due, err := in.Requests.DueSoon(ctx)
+				if err != nil && ctx.Err() == nil {
+					in.Logger.Error("subject requests: reminder run failed", "err", err)
+				}
+				for _, r := range due {
+					in.Logger.Warn("data-subject request due soon", "request", r.ID, "kind", string(r.Kind), "due", r.DueAt)
+				}
+				if len(due) > 0 && strings.Contains(in.Config.DPOContact, "@") {
+					err := in.DB.InTx(ctx, func(tx *store.Tx) error {
+						return mail.Enqueue(ctx, tx, in.Crypt, "controller:dpo", mail.Message{To: in.Config.DPOContact,
+							Subject: fmt.Sprintf("veche: %d data-subject request(s) due within 7 days", len(due)),
+							Body:    "Open the queue: " + in.Config.PublicURL + "/privacy/requests"})
+					})
+					if err != nil {
+						in.Logger.Error("subject requests: reminder mail failed", "err", err)
+					}
+					in.Mail.Wake()
 				}
 				for _, r := range res {
 					if r.Rows > 0 {

@@ -42,10 +42,11 @@ const (
 	PermSecurityEventsRead Permission = "security_events.read"  // read the security-events table
 	PermProcessingRecord   Permission = "privacy.record"        // read the record of processing activities (GDPR Art. 30)
 	PermAccessReview       Permission = "privacy.access_review" // review staff reads of personal data made outside normal workflow
+	PermRequestsHandle     Permission = "privacy.requests"      // handle data-subject requests in the DPO queue
 )
 
 // Permissions lists every permission.
-var Permissions = []Permission{PermAccountSelf, PermAccountsRead, PermRolesManage, PermSecurityEventsRead, PermProcessingRecord, PermAccessReview}
+var Permissions = []Permission{PermAccountSelf, PermAccountsRead, PermRolesManage, PermSecurityEventsRead, PermProcessingRecord, PermAccessReview, PermRequestsHandle}
 
 // grants is the one table of who may do what.
 var grants = map[Role][]Permission{
@@ -54,7 +55,7 @@ var grants = map[Role][]Permission{
 	RoleOfficial:        {},
 	RoleElectionOfficer: {},
 	RoleTrustee:         {},
-	RoleDPO:             {PermAccountsRead, PermProcessingRecord, PermAccessReview},
+	RoleDPO:             {PermAccountsRead, PermProcessingRecord, PermAccessReview, PermRequestsHandle},
 	RoleSecurityAnalyst: {PermSecurityEventsRead},
 	RoleAuditor:         {PermSecurityEventsRead, PermProcessingRecord, PermAccessReview},
 	RoleAdmin:           {PermAccountsRead, PermRolesManage, PermSecurityEventsRead, PermProcessingRecord},

@@ -239,6 +239,20 @@ var Fields = []Field{
 	{"consents", "method", ActivityData, "consent_proof", Retention{"account_erased", 0, Delete}, []string{"dpo"}, Clear},
 	{"consents", "at", ActivityData, "consent_proof", Retention{"account_erased", 0, Delete}, []string{"dpo"}, Clear},
 
+	// Data-subject requests handled by the DPO; kept while the account
+	// exists, as the record that each request was answered in time.
+	{"subject_requests", "account_id", Identifiers, "consent_proof", Retention{"account_erased", 0, Delete}, []string{"dpo"}, Structural},
+	{"subject_requests", "kind", ActivityData, "consent_proof", Retention{"account_erased", 0, Delete}, []string{"dpo"}, Clear},
+	{"subject_requests", "purpose", ActivityData, "consent_proof", Retention{"account_erased", 0, Delete}, []string{"dpo"}, Clear},
+	{"subject_requests", "details_sealed", MessageContent, "consent_proof", Retention{"account_erased", 0, Delete}, []string{"dpo"}, Sealed},
+	{"subject_requests", "status", ActivityData, "consent_proof", Retention{"account_erased", 0, Delete}, []string{"dpo"}, Clear},
+	{"subject_requests", "received_at", ActivityData, "consent_proof", Retention{"account_erased", 0, Delete}, []string{"dpo"}, Clear},
+	{"subject_requests", "due_at", ActivityData, "consent_proof", Retention{"account_erased", 0, Delete}, []string{"dpo"}, Clear},
+	{"subject_requests", "reminded_at", ActivityData, "consent_proof", Retention{"account_erased", 0, Delete}, []string{"dpo"}, Clear},
+	{"subject_requests", "closed_at", ActivityData, "consent_proof", Retention{"account_erased", 0, Delete}, []string{"dpo"}, Clear},
+	{"subject_requests", "outcome", MessageContent, "consent_proof", Retention{"account_erased", 0, Delete}, []string{"dpo"}, Clear},
+	{"subject_requests", "handled_by", Identifiers, "consent_proof", Retention{"account_erased", 0, Delete}, []string{"dpo"}, Structural},
+
 	// The public audit log names people only by keyed pseudonym; the key
 	// never leaves the instance. Entries are kept for good: they are the
 	// proof that nothing was altered (GDPR Art. 17(3)(b)/(e)).
@@ -262,6 +276,7 @@ var NotPersonalColumns = []NotPersonal{
 	{"security_events", "kind", "the kind of event, from a fixed list"},
 	{"access_log", "id", "sequence number"},
 	{"consents", "id", "sequence number of a consent record"},
+	{"subject_requests", "id", "request number"},
 	// Columns that held personal data in clear before migration 0008; the
 	// identity service empties them at start-up (SealLegacyRows) and new
 	// rows never fill them.

@@ -84,7 +84,7 @@ type NoticeVersion struct {
 
 // NoticeVersions is the history of the notice, oldest first.
 var NoticeVersions = []NoticeVersion{
-	{Version: 1, Date: "2026-11-23", Digest: "f52d7ddbf95ad9ce51b23f88651a6f01f620efc94c2d19a46d175b6a38d8f9c1", Changes: "privacy.notice.v1.changes", Material: true},
+	{Version: 1, Date: "2026-11-23", Digest: "29445d2e8cdc2e6f4805dbf7306465f1964383bedfd527dfbe0a12484e8c28f3", Changes: "privacy.notice.v1.changes", Material: true},
 }
 
 // CurrentNotice is the latest notice version.

@@ -115,7 +115,8 @@ func newTestEnv(t testing.TB, db *store.DB, limits map[string]secops.Limit) *tes
 	}
 	e.web, err = New(Deps{Identity: e.id, Events: e.events, Limits: secops.NewLimiter(limits, []byte("rate")),
 		Log: e.log, Logger: logger, FormKey: ks.Derive("form"), Access: access,
-		Consents: privacy.NewConsents(db, e.log, e.id.Pseudonym, ed25519.NewKeyFromSeed(ks.Derive("veche consent receipt v1")))})
+		Consents: privacy.NewConsents(db, e.log, e.id.Pseudonym, ed25519.NewKeyFromSeed(ks.Derive("veche consent receipt v1"))),
+		Requests: privacy.NewRequests(db, e.log, e.crypt, e.id.Pseudonym)})
 	if err != nil {
 		t.Fatal(err)
 	}

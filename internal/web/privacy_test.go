@@ -298,3 +298,92 @@ func TestConsentIsOptInWithdrawableAndReceipted(t *testing.T) {
 		}
 	})
 }
+
+// TestSubjectRequestsGoThroughTheDPOQueue: a citizen files an objection
+// and a correction; bad requests are refused with the field named; the DPO
+// sees them by deadline, extends one once and answers the other; the
+// citizen reads the answer; reminders come a week before the deadline.
+func TestSubjectRequestsGoThroughTheDPOQueue(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newTestEnv(t, db, nil)
+		e.createUser("ala@example.org")
+		e.createUser("dpo@example.org", identity.RoleDPO)
+		ala := e.browser()
+		ala.signIn("ala@example.org", "")
+		for _, bad := range []url.Values{
+			{"kind": {"objection"}, "purpose": {"security"}, "details": {"x"}},     // legal obligation: no objection
+			{"kind": {"restriction"}, "purpose": {"newsletter"}, "details": {"x"}}, // consent: withdraw instead
+			{"kind": {"rectification"}, "details": {""}},                           // nothing asked
+			{"kind": {"teleport"}, "details": {"x"}},
+		} {
+			if p := ala.post("/account/requests", bad); p.status != http.StatusUnprocessableEntity || !strings.Contains(p.body, `aria-invalid="true"`) {
+				t.Errorf("bad request %v: %d", bad, p.status)
+			}
+		}
+		if n := dbCount(t, db, "SELECT COUNT(*) FROM subject_requests"); n != 0 {
+			t.Fatalf("%d bad requests stored", n)
+		}
+		const secretText = "My old address was misspelled as alla@"
+		if p := ala.post("/account/requests", url.Values{"kind": {"rectification"}, "details": {secretText}}); p.status != http.StatusSeeOther {
+			t.Fatalf("correction: %d", p.status)
+		}
+		if p := ala.post("/account/requests", url.Values{"kind": {"objection"}, "purpose": {"account"}, "details": {"I object to being listed"}}); p.status != http.StatusSeeOther {
+			t.Fatalf("objection: %d", p.status)
+		}
+		var sealed []byte
+		db.QueryRow(t.Context(), "SELECT details_sealed FROM subject_requests WHERE kind = 'rectification'").Scan(&sealed)
+		if strings.Contains(string(sealed), "misspelled") {
+			t.Fatal("request details stored in clear")
+		}
+
+		dpo := e.browser()
+		dpo.signIn("dpo@example.org", "")
+		dpo.enableMFA()
+		p := dpo.get("/privacy/requests")
+		if p.status != 200 || !strings.Contains(p.body, secretText) || strings.Count(p.body, `action="/privacy/requests/`) != 2 {
+			t.Fatalf("DPO queue: %d", p.status)
+		}
+		list, _ := e.web.Requests.Queue(t.Context())
+		corr, obj := list[0], list[1]
+		if corr.Kind != "rectification" {
+			corr, obj = obj, corr
+		}
+		if p := dpo.post(fmt.Sprintf("/privacy/requests/%d", corr.ID), url.Values{"status": {"completed"}, "outcome": {""}}); p.status != http.StatusUnprocessableEntity {
+			t.Fatalf("closing without an answer: %d", p.status)
+		}
+		if p := dpo.post(fmt.Sprintf("/privacy/requests/%d", corr.ID), url.Values{"status": {"completed"}, "outcome": {"Corrected."}}); p.status != http.StatusSeeOther {
+			t.Fatalf("answer: %d", p.status)
+		}
+		if p := dpo.post(fmt.Sprintf("/privacy/requests/%d", corr.ID), url.Values{"status": {"refused"}, "outcome": {"again"}}); p.status != http.StatusConflict {
+			t.Fatalf("answering a closed request: %d", p.status)
+		}
+		if p := dpo.post(fmt.Sprintf("/privacy/requests/%d", obj.ID), url.Values{"status": {"extended"}, "outcome": {"We need to consult the registry office."}}); p.status != http.StatusSeeOther {
+			t.Fatalf("extend: %d", p.status)
+		}
+		if p := dpo.post(fmt.Sprintf("/privacy/requests/%d", obj.ID), url.Values{"status": {"extended"}, "outcome": {"again"}}); p.status != http.StatusUnprocessableEntity {
+			t.Fatalf("extending twice: %d", p.status)
+		}
+		list, _ = e.web.Requests.Queue(t.Context())
+		for _, r := range list {
+			if r.ID == obj.ID && r.DueAt.Sub(r.ReceivedAt) != privacy.RequestDeadline+privacy.RequestExtension {
+				t.Fatalf("extended deadline: %v after receipt", r.DueAt.Sub(r.ReceivedAt))
+			}
+		}
+		if p := ala.get("/account/requests"); !strings.Contains(p.body, "Corrected.") || !strings.Contains(p.body, "Extended") {
+			t.Fatal("the citizen does not see the answers")
+		}
+		// Reminders: none now; one, once, within a week of the deadline.
+		if due, _ := e.web.Requests.DueSoon(t.Context()); len(due) != 0 {
+			t.Fatalf("%d reminders right away", len(due))
+		}
+		e.web.Requests.SetClock(func() time.Time {
+			return time.Now().Add(privacy.RequestDeadline + privacy.RequestExtension - 6*24*time.Hour)
+		})
+		if due, _ := e.web.Requests.DueSoon(t.Context()); len(due) != 1 || due[0].ID != obj.ID {
+			t.Fatalf("reminders near the deadline: %+v", due)
+		}
+		if due, _ := e.web.Requests.DueSoon(t.Context()); len(due) != 0 {
+			t.Fatal("reminded twice")
+		}
+	})
+}

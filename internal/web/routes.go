@@ -63,6 +63,8 @@ func (s *Server) routes() []route {
 		{"POST", "/account/mfa/recovery-codes", self, s.mfaRecoveryCodes},
 		{"POST", "/account/consents", self, s.setConsent},
 		{"GET", "/account/consents/{id}/receipt", self, s.consentReceipt},
+		{"GET", "/account/requests", self, s.myRequestsPage},
+		{"POST", "/account/requests", self, s.submitRequest},
 		{"GET", "/account/data", self, s.exportPage},
 		{"GET", "/account/data.json", self, s.exportJSON},
 		{"GET", "/account/erase", self, s.eraseAccountForm},
@@ -78,6 +80,8 @@ func (s *Server) routes() []route {
 		{"GET", "/privacy", public, s.privacyNotice},
 		{"GET", "/privacy/record", needs(identity.PermProcessingRecord), s.processingRecordPage},
 		{"GET", "/privacy/access-review", needs(identity.PermAccessReview), s.accessReviewPage},
+		{"GET", "/privacy/requests", needs(identity.PermRequestsHandle), s.requestQueuePage},
+		{"POST", "/privacy/requests/{id}", needs(identity.PermRequestsHandle), s.closeRequest},
 
 		{"POST", "/api/v1/accounts", public, apiCall(s, s.apiRegister)},
 		{"POST", "/api/v1/accounts/verify", public, apiCall(s, s.apiVerifyEmail)},

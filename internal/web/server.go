@@ -55,6 +55,7 @@ type Deps struct {
 	Controller  privacy.Controller  // the public body, named in the privacy notice
 	Access      *privacy.AccessLog  // staff reads of personal data
 	Consents    *privacy.Consents   // consent records and receipts
+	Requests    *privacy.Requests   // data-subject requests for the DPO
 	Inactivity  identity.Inactivity // when unused accounts are erased, for the notice
 }
 

@@ -1,0 +1,88 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/veche/veche/internal/i18n"
+	"github.com/veche/veche/internal/privacy"
+	"github.com/veche/veche/internal/validate"
+)
+
+// requestablePurposes are the purposes one may restrict or object to.
+func requestablePurposes() []privacy.Purpose {
+	var out []privacy.Purpose
+	for _, p := range privacy.Purposes {
+		if !p.NeedsConsent() {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func (s *Server) myRequestsPage(w http.ResponseWriter, r *http.Request, c *reqCtx) {
+	s.renderMyRequests(w, r, c, http.StatusOK, nil, nil)
+}
+
+func (s *Server) renderMyRequests(w http.ResponseWriter, r *http.Request, c *reqCtx, status int, form map[string][]string, errs validate.Errors) {
+	list, err := s.Requests.ForAccount(r.Context(), c.principal.AccountID)
+	if err != nil {
+		s.fail(w, r, c, err)
+		return
+	}
+	data := map[string]any{"Requests": list, "Kinds": privacy.RequestKinds, "Purposes": requestablePurposes()}
+	if r.URL.Query().Get("sent") != "" {
+		data["Notice"] = i18n.T(c.lang, "requests.sent")
+	}
+	s.renderForm(w, r, c, status, "account-requests", data, form, errs)
+}
+
+func (s *Server) submitRequest(w http.ResponseWriter, r *http.Request, c *reqCtx) {
+	_, err := s.Requests.Submit(r.Context(), c.principal.AccountID, privacy.RequestKind(r.PostFormValue("kind")),
+		r.PostFormValue("purpose"), r.PostFormValue("details"))
+	var v validate.Errors
+	if errors.As(err, &v) {
+		s.renderMyRequests(w, r, c, http.StatusUnprocessableEntity, r.PostForm, v)
+		return
+	}
+	if err != nil {
+		s.fail(w, r, c, err)
+		return
+	}
+	http.Redirect(w, r, "/account/requests?sent=1", http.StatusSeeOther)
+}
+
+func (s *Server) requestQueuePage(w http.ResponseWriter, r *http.Request, c *reqCtx) {
+	s.renderQueue(w, r, c, http.StatusOK, nil)
+}
+
+func (s *Server) renderQueue(w http.ResponseWriter, r *http.Request, c *reqCtx, status int, errs validate.Errors) {
+	list, err := s.Requests.Queue(r.Context())
+	if err != nil {
+		s.fail(w, r, c, err)
+		return
+	}
+	s.renderForm(w, r, c, status, "privacy-requests", map[string]any{"Requests": list, "Now": time.Now()}, nil, errs)
+}
+
+// closeRequest records the DPO's answer: completed, refused or extended.
+func (s *Server) closeRequest(w http.ResponseWriter, r *http.Request, c *reqCtx) {
+	id, err := pathID(r)
+	if err != nil {
+		s.fail(w, r, c, err)
+		return
+	}
+	err = s.Requests.Close(r.Context(), c.principal.AccountID, id, r.PostFormValue("status"), r.PostFormValue("outcome"))
+	var v validate.Errors
+	switch {
+	case errors.As(err, &v):
+		s.renderQueue(w, r, c, http.StatusUnprocessableEntity, v)
+	case errors.Is(err, privacy.ErrRequestClosed):
+		s.renderQueue(w, r, c, http.StatusConflict, validate.Errors{{Field: "status", Code: "request_closed"}})
+	case err != nil:
+		s.fail(w, r, c, err)
+	default:
+		http.Redirect(w, r, "/privacy/requests", http.StatusSeeOther)
+	}
+}
