@@ -58,11 +58,7 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	} else {
 		pw, generated = generatePassword(), true
 	}
-	logger, err := app.NewLogger(io.Discard, "error")
-	if err != nil {
-		return err
-	}
-	in, err := app.Open(ctx, cfg, logger)
+	in, err := openQuiet(ctx, cfg)
 	if err != nil {
 		return err
 	}

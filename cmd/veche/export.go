@@ -87,11 +87,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 	}
 
-	logger, err := app.NewLogger(io.Discard, "error")
-	if err != nil {
-		return err
-	}
-	in, err := app.Open(ctx, cfg, logger)
+	in, err := openQuiet(ctx, cfg)
 	if err != nil {
 		return err
 	}

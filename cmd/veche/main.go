@@ -18,6 +18,8 @@ import (
 	"os/signal"
 	"sort"
 	"syscall"
+
+	"github.com/veche/veche/internal/app"
 )
 
 // command is one subcommand. Each lives in its own file and registers
@@ -108,4 +110,14 @@ func parseFlags(fs *flag.FlagSet, args []string, applyEnv func(*flag.FlagSet) er
 		}
 	}
 	return nil
+}
+
+// openQuiet opens the instance cfg names for a one-off command, with
+// logging off: commands report through their own output.
+func openQuiet(ctx context.Context, cfg app.Config) (*app.Instance, error) {
+	logger, err := app.NewLogger(io.Discard, "error")
+	if err != nil {
+		return nil, err
+	}
+	return app.Open(ctx, cfg, logger)
 }
