@@ -195,7 +195,7 @@ func TestAppendRejectsInvalidEntries(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := tt.e.encode(time.Now())
+			_, err := tt.e.Encode(time.Now())
 			var ie *InvalidEntryError
 			if !errors.As(err, &ie) || !errors.Is(err, ErrInvalidEntry) || ie.Field != tt.field {
 				t.Fatalf("encode = %v, want invalid %s", err, tt.field)
@@ -203,7 +203,7 @@ func TestAppendRejectsInvalidEntries(t *testing.T) {
 		})
 	}
 	ok := Entry{Action: "role.granted", Actor: p.Of("account", "1"), Subject: p.Of("account", "2"), Digest: Digest([]byte("x")), Detail: map[string]string{"role": "admin"}}
-	if _, err := ok.encode(time.Now()); err != nil {
+	if _, err := ok.Encode(time.Now()); err != nil {
 		t.Fatalf("valid entry rejected: %v", err)
 	}
 }
@@ -217,7 +217,7 @@ func TestEntryEncodingIsCanonical(t *testing.T) {
 		Digest:  Digest([]byte("hello")),
 		Detail:  map[string]string{"role": "admin", "by": "<policy&>"},
 	}
-	got, err := e.encode(time.Date(2026, 3, 1, 12, 0, 0, 123456789, time.FixedZone("x", 3600)))
+	got, err := e.Encode(time.Date(2026, 3, 1, 12, 0, 0, 123456789, time.FixedZone("x", 3600)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,7 +232,7 @@ func TestEntryEncodingIsCanonical(t *testing.T) {
 		t.Fatalf("ParseRecord = %+v, %v", r, err)
 	}
 	if got := (Entry{Action: "system.started"}); true {
-		b, _ := got.encode(time.Unix(0, 0))
+		b, _ := got.Encode(time.Unix(0, 0))
 		if string(b) != `{"time":"1970-01-01T00:00:00.000000Z","action":"system.started"}` {
 			t.Fatalf("minimal entry = %s", b)
 		}

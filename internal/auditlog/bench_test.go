@@ -210,7 +210,7 @@ func BenchmarkSequence(b *testing.B) {
 	benchEach(b, func(b *testing.B, db *store.DB) {
 		tl := newTestLog(b, db, Options{})
 		ctx := context.Background()
-		entry, err := Entry{Action: "bench.appended", Detail: map[string]string{"n": "123456"}}.encode(time.Now())
+		entry, err := Entry{Action: "bench.appended", Detail: map[string]string{"n": "123456"}}.Encode(time.Now())
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -96,10 +96,13 @@ type wireEntry struct {
 // timeLayout is RFC 3339 in UTC with exactly six fractional digits.
 const timeLayout = "2006-01-02T15:04:05.000000Z"
 
-// encode validates e and returns its canonical bytes, stamped with t. The
+// Encode validates e and returns its canonical bytes, stamped with t: the
+// bytes a leaf of the log holds (docs/audit-log.md). Append uses it; tools
+// that must produce identical entries (benchmarks, independent verifiers'
+// test vectors) call it rather than copy the format. The
 // log index is not part of the entry: it is the entry's position in the
 // tree.
-func (e Entry) encode(t time.Time) ([]byte, error) {
+func (e Entry) Encode(t time.Time) ([]byte, error) {
 	if err := e.validate(); err != nil {
 		return nil, err
 	}

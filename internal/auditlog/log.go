@@ -135,7 +135,7 @@ func GenerateKey(origin string) (signerKey, verifierKey string, err error) {
 // if tx commits, and is then sequenced within moments. A rolled-back
 // transaction leaves no trace in the log.
 func (l *Log) Append(ctx context.Context, tx *store.Tx, e Entry) error {
-	b, err := e.encode(l.now())
+	b, err := e.Encode(l.now())
 	if err != nil {
 		return err
 	}

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
 	"strconv"
 	"time"
 
@@ -36,36 +34,7 @@ func (s entrySource) entry(n int) auditlog.Entry {
 	}
 }
 
-// wireEntry and timeLayout mirror veche's canonical entry encoding
-// (internal/auditlog/entry.go, documented as the log's entry format), so
-// that Tessera stores byte-for-byte the kind of entry veche stores. The
-// encoder in veche is unexported; this copy only produces bytes and does
-// not validate (veche's Append validates, a cost Tessera's side skips).
-type wireEntry struct {
-	Time    string            `json:"time"`
-	Action  string            `json:"action"`
-	Actor   string            `json:"actor,omitempty"`
-	Subject string            `json:"subject,omitempty"`
-	Digest  string            `json:"digest,omitempty"`
-	Detail  map[string]string `json:"detail,omitempty"`
-}
-
-const timeLayout = "2006-01-02T15:04:05.000000Z"
-
-// encode returns the canonical JSON of e stamped with t.
-func encode(e auditlog.Entry, t time.Time) ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(wireEntry{
-		Time:    t.UTC().Truncate(time.Microsecond).Format(timeLayout),
-		Action:  e.Action,
-		Actor:   e.Actor,
-		Subject: e.Subject,
-		Digest:  e.Digest,
-		Detail:  e.Detail,
-	}); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
-}
+// encode returns veche's canonical bytes of e stamped with t, through
+// auditlog's own encoder, so that Tessera stores byte for byte the entry
+// veche stores (the encoder validates too, as veche's Append does).
+func encode(e auditlog.Entry, t time.Time) ([]byte, error) { return e.Encode(t) }
