@@ -256,7 +256,13 @@ func (l *Log) Run(ctx context.Context) error {
 			}
 		}
 		lastPass = time.Now()
-		if _, err := l.Sequence(ctx); err != nil && ctx.Err() == nil {
+		// A pass is not cut short by shutdown: cancelling while it commits
+		// could leave the database committed and this node believing it
+		// failed. It gets a bounded time of its own instead.
+		passCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		_, err := l.Sequence(passCtx)
+		cancel()
+		if err != nil {
 			l.logger.Error("auditlog: sequence", "err", err)
 		}
 	}
