@@ -71,7 +71,8 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return fmt.Errorf("no database at %s: give the instance's --data directory or --db URL", dsn)
 		}
 	}
-	st, err := store.Open(ctx, dsn)
+	// Read-only: a newer build must not migrate the instance it backs up.
+	st, err := store.OpenExisting(ctx, dsn)
 	if err != nil {
 		return err
 	}

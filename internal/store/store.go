@@ -67,6 +67,42 @@ type DB struct {
 // A dsn starting with postgres:// or postgresql:// selects PostgreSQL; any
 // other value is the path of a SQLite database file, created if missing.
 func Open(ctx context.Context, dsn string) (*DB, error) {
+	return open(ctx, dsn, true)
+}
+
+// ErrSchemaVersion is returned by [OpenExisting] when the database's schema
+// is not the one this build expects.
+var ErrSchemaVersion = errors.New("store: the database schema is not at this build's version")
+
+// OpenExisting opens a database without changing it: no migration is
+// applied, and a schema older or newer than this build's is refused with
+// [ErrSchemaVersion]. Tools that only read an instance (backups) use it,
+// so that running a newer build against a production database never
+// migrates it as a side effect.
+func OpenExisting(ctx context.Context, dsn string) (*DB, error) {
+	db, err := open(ctx, dsn, false)
+	if err != nil {
+		return nil, err
+	}
+	ms, err := loadMigrations()
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	want := ms[len(ms)-1].version
+	var have int
+	if err := db.sql.QueryRowContext(ctx, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations").Scan(&have); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("%w: no schema_migrations table (%v)", ErrSchemaVersion, err)
+	}
+	if have != want {
+		db.Close()
+		return nil, fmt.Errorf("%w: the database is at version %d and this veche at %d; use the release that runs the instance", ErrSchemaVersion, have, want)
+	}
+	return db, nil
+}
+
+func open(ctx context.Context, dsn string, migrate bool) (*DB, error) {
 	var (
 		db      *sql.DB
 		dialect Dialect
@@ -112,9 +148,11 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		return nil, fmt.Errorf("store: connect to %s: %w", dialect, err)
 	}
 	s := &DB{sql: db, dialect: dialect}
-	if err := s.migrate(ctx); err != nil {
-		db.Close()
-		return nil, err
+	if migrate {
+		if err := s.migrate(ctx); err != nil {
+			db.Close()
+			return nil, err
+		}
 	}
 	return s, nil
 }

@@ -84,3 +84,29 @@ func TestReopenKeepsSchemaVersion(t *testing.T) {
 		db.Close()
 	}
 }
+
+func TestOpenExistingNeverMigrates(t *testing.T) {
+	dir := t.TempDir()
+	path := dir + "/veche.db"
+	ctx := context.Background()
+	if _, err := store.OpenExisting(ctx, path); !errors.Is(err, store.ErrSchemaVersion) {
+		t.Fatalf("OpenExisting on a new file = %v, want ErrSchemaVersion", err)
+	}
+	db, err := store.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	db, err = store.OpenExisting(ctx, path)
+	if err != nil {
+		t.Fatalf("OpenExisting on a current database: %v", err)
+	}
+	// A database one migration behind is refused, not migrated.
+	if _, err := db.Exec(ctx, "DELETE FROM schema_migrations WHERE version = (SELECT MAX(version) FROM schema_migrations)"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if _, err := store.OpenExisting(ctx, path); !errors.Is(err, store.ErrSchemaVersion) {
+		t.Fatalf("OpenExisting on an older schema = %v, want ErrSchemaVersion", err)
+	}
+}
