@@ -40,6 +40,9 @@ const (
 // ErrRequestClosed is returned when acting on a closed request.
 var ErrRequestClosed = errors.New("privacy: the request is already closed")
 
+// ErrRequestNotFound is returned for a request number that does not exist.
+var ErrRequestNotFound = errors.New("privacy: no such request")
+
 // The legal clock: one month to answer, extendable by two further months
 // where necessary (GDPR Art. 12(3)); reminders a week before the deadline.
 const (
@@ -203,6 +206,9 @@ func (q *Requests) Close(ctx context.Context, dpo, id int64, status, outcome str
 		var account int64
 		var due int64
 		if err := tx.QueryRow(ctx, "SELECT status, account_id, due_at FROM subject_requests WHERE id = ?", id).Scan(&cur, &account, &due); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return ErrRequestNotFound
+			}
 			return err
 		}
 		if cur == RequestCompleted || cur == RequestRefused {

@@ -963,6 +963,7 @@ func apiWrites(olgaID int64) []apiWrite {
 		{"PUT", "/api/v1/account/consents/newsletter", ""},
 		{"DELETE", "/api/v1/account/consents/newsletter", ""},
 		{"POST", "/api/v1/consent-receipts/verify", "purpose"},
+		{"POST", "/api/v1/account/requests", "details"},
 		{"PUT", acct, ""},
 		{"DELETE", acct, ""},
 	}

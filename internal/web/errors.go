@@ -85,6 +85,10 @@ func classify(err error) (status int, code string) {
 		return http.StatusConflict, "mfa_not_enrolled"
 	case errors.Is(err, identity.ErrMFAAlreadyEnabled):
 		return http.StatusConflict, "mfa_already_enabled"
+	case errors.Is(err, privacy.ErrRequestNotFound):
+		return http.StatusNotFound, "not_found"
+	case errors.Is(err, privacy.ErrRequestClosed):
+		return http.StatusConflict, "request_closed"
 	case errors.Is(err, privacy.ErrReceiptInvalid):
 		return http.StatusUnprocessableEntity, "receipt_invalid"
 	case errors.Is(err, identity.ErrBusy):

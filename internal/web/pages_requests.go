@@ -86,3 +86,29 @@ func (s *Server) closeRequest(w http.ResponseWriter, r *http.Request, c *reqCtx)
 		http.Redirect(w, r, "/privacy/requests", http.StatusSeeOther)
 	}
 }
+
+// requestBody files a data-subject request through the API.
+type requestBody struct {
+	Kind    string `json:"kind"`
+	Purpose string `json:"purpose"`
+	Details string `json:"details"`
+}
+
+func (s *Server) apiSubmitRequest(r *http.Request, c *reqCtx, b *requestBody) (answer, error) {
+	req, err := s.Requests.Submit(r.Context(), c.principal.AccountID, privacy.RequestKind(b.Kind), b.Purpose, b.Details)
+	if err != nil {
+		return answer{}, err
+	}
+	return answer{http.StatusCreated, map[string]any{"request": req}}, nil
+}
+
+func (s *Server) apiMyRequests(r *http.Request, c *reqCtx, _ *emptyBody) (answer, error) {
+	list, err := s.Requests.ForAccount(r.Context(), c.principal.AccountID)
+	if err != nil {
+		return answer{}, err
+	}
+	if list == nil {
+		list = []privacy.Request{}
+	}
+	return answer{http.StatusOK, map[string]any{"requests": list}}, nil
+}

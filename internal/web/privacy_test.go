@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -384,6 +385,31 @@ func TestSubjectRequestsGoThroughTheDPOQueue(t *testing.T) {
 		}
 		if due, _ := e.web.Requests.DueSoon(t.Context()); len(due) != 0 {
 			t.Fatal("reminded twice")
+		}
+	})
+}
+
+func TestRequestsThroughTheAPI(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newTestEnv(t, db, nil)
+		e.createUser("ala@example.org")
+		a := e.api()
+		a.signIn("ala@example.org", "")
+		st, out, _ := a.call("POST", "/api/v1/account/requests", map[string]string{"kind": "objection", "purpose": "security", "details": "x"})
+		if st != http.StatusUnprocessableEntity || !strings.Contains(fmt.Sprint(out), "objection_not_applicable") {
+			t.Fatalf("objection to a legal-obligation purpose: %d %v", st, out)
+		}
+		st, out, _ = a.call("POST", "/api/v1/account/requests", map[string]string{"kind": "restriction", "purpose": "account", "details": "Please pause while I dispute a record."})
+		if st != http.StatusCreated {
+			t.Fatalf("restriction: %d %v", st, out)
+		}
+		_, out, _ = a.call("GET", "/api/v1/account/requests", nil)
+		list, _ := out["requests"].([]any)
+		if len(list) != 1 || list[0].(map[string]any)["status"] != "open" {
+			t.Fatalf("list: %v", out)
+		}
+		if err := e.web.Requests.Close(t.Context(), 1, 999, "completed", "x"); !errors.Is(err, privacy.ErrRequestNotFound) {
+			t.Fatalf("closing an unknown request: %v", err)
 		}
 	})
 }

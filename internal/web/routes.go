@@ -93,6 +93,8 @@ func (s *Server) routes() []route {
 		{"DELETE", "/api/v1/account", self, apiCall(s, s.apiEraseAccount)},
 		{"GET", "/api/v1/account/export", self, apiCall(s, s.apiExport)},
 		{"GET", "/api/v1/account/consents", self, apiCall(s, s.apiConsents)},
+		{"GET", "/api/v1/account/requests", self, apiCall(s, s.apiMyRequests)},
+		{"POST", "/api/v1/account/requests", self, apiCall(s, s.apiSubmitRequest)},
 		{"PUT", "/api/v1/account/consents/{purpose}", self, apiCall(s, s.apiGiveConsent)},
 		{"DELETE", "/api/v1/account/consents/{purpose}", self, apiCall(s, s.apiWithdrawConsent)},
 		{"POST", "/api/v1/consent-receipts/verify", public, apiCall(s, s.apiVerifyReceipt)},
