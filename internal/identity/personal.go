@@ -40,19 +40,26 @@ func (s *Service) sealEmail(ctx context.Context, tx *store.Tx, id int64, email s
 	return err
 }
 
-// openEmail reads a sealed address; an erased person's address reads as
-// "" (their account is being removed).
-func (s *Service) openEmail(ctx context.Context, tx *store.Tx, id int64, sealed []byte) (string, error) {
+// openSealed reads a sealed field, inside tx when one is given. A field of
+// an erased person reads as nil: their key is gone and so is the data.
+func (s *Service) openSealed(ctx context.Context, tx *store.Tx, subject string, ref fieldcrypt.FieldRef, sealed []byte) ([]byte, error) {
 	var pt []byte
 	var err error
 	if tx != nil {
-		pt, err = s.crypt.OpenTx(ctx, tx, Subject(id), rowRef("accounts", "email", id), sealed)
+		pt, err = s.crypt.OpenTx(ctx, tx, subject, ref, sealed)
 	} else {
-		pt, err = s.crypt.Open(ctx, Subject(id), rowRef("accounts", "email", id), sealed)
+		pt, err = s.crypt.Open(ctx, subject, ref, sealed)
 	}
 	if errors.Is(err, fieldcrypt.ErrErased) {
-		return "", nil
+		return nil, nil
 	}
+	return pt, err
+}
+
+// openEmail reads a sealed address; an erased person's address reads as
+// "" (their account is being removed).
+func (s *Service) openEmail(ctx context.Context, tx *store.Tx, id int64, sealed []byte) (string, error) {
+	pt, err := s.openSealed(ctx, tx, Subject(id), rowRef("accounts", "email", id), sealed)
 	return string(pt), err
 }
 
@@ -72,17 +79,8 @@ func (s *Service) openClient(ctx context.Context, tx *store.Tx, accountID int64,
 	if len(sealed) == 0 {
 		return c, nil
 	}
-	var pt []byte
-	var err error
-	if tx != nil {
-		pt, err = s.crypt.OpenTx(ctx, tx, Subject(accountID), rowRef("sessions", "client", sessionID), sealed)
-	} else {
-		pt, err = s.crypt.Open(ctx, Subject(accountID), rowRef("sessions", "client", sessionID), sealed)
-	}
-	if errors.Is(err, fieldcrypt.ErrErased) {
-		return c, nil
-	}
-	if err != nil {
+	pt, err := s.openSealed(ctx, tx, Subject(accountID), rowRef("sessions", "client", sessionID), sealed)
+	if err != nil || pt == nil {
 		return c, err
 	}
 	return c, json.Unmarshal(pt, &c)

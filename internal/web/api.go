@@ -337,8 +337,5 @@ func (s *Server) apiSecurityEvents(r *http.Request, c *reqCtx, _ *emptyBody) (an
 	if err != nil {
 		return answer{}, err
 	}
-	if events == nil {
-		events = []secops.Event{}
-	}
-	return answer{http.StatusOK, map[string]any{"events": events}}, nil
+	return answer{http.StatusOK, map[string]any{"events": nonNil(events)}}, nil
 }

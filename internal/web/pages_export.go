@@ -56,20 +56,16 @@ func (s *Server) collectPersonalData(r *http.Request, p *identity.Principal) (*p
 		return nil, err
 	}
 	d := &personalData{ExportedAt: time.Now().UTC(), NoticeVersion: privacy.CurrentNotice().Version,
-		Account: toAccountJSON(a), RecoveryCodes: codes, StaffReads: orEmpty(reads), SecurityEvents: events,
+		Account: toAccountJSON(a), RecoveryCodes: codes, StaffReads: nonNil(reads), SecurityEvents: nonNil(events),
 		Sessions: []sessionInfoJSON{}}
-	if d.SecurityEvents == nil {
-		d.SecurityEvents = []secops.Event{}
-	}
 	for _, x := range sessions {
 		d.Sessions = append(d.Sessions, sessionInfoJSON{x.ID, string(x.Kind), x.CreatedAt, x.LastSeenAt, x.ExpiresAt, x.UserAgent, x.IP, x.MFAVerified, x.Current})
 	}
-	if d.Consents, err = s.Consents.History(ctx, p.AccountID); err != nil {
+	consents, err := s.Consents.History(ctx, p.AccountID)
+	if err != nil {
 		return nil, err
 	}
-	if d.Consents == nil {
-		d.Consents = []privacy.ConsentRecord{}
-	}
+	d.Consents = nonNil(consents)
 	for _, pp := range privacy.Purposes {
 		d.Purposes = append(d.Purposes, personalPurposeJS{pp.ID, pp.Basis})
 	}

@@ -41,18 +41,20 @@ func (s *Server) accessReviewPage(w http.ResponseWriter, r *http.Request, c *req
 
 func (s *Server) apiBreakGlass(r *http.Request, c *reqCtx, _ *emptyBody) (answer, error) {
 	list, err := s.Access.BreakGlass(r.Context(), 200)
-	return answer{http.StatusOK, map[string]any{"accesses": orEmpty(list)}}, err
+	return answer{http.StatusOK, map[string]any{"accesses": nonNil(list)}}, err
 }
 
 // apiMyAccessLog lists who among staff read the caller's data, and why.
 func (s *Server) apiMyAccessLog(r *http.Request, c *reqCtx, _ *emptyBody) (answer, error) {
 	list, err := s.Access.ForSubject(r.Context(), c.principal.AccountID, 100)
-	return answer{http.StatusOK, map[string]any{"accesses": orEmpty(list)}}, err
+	return answer{http.StatusOK, map[string]any{"accesses": nonNil(list)}}, err
 }
 
-func orEmpty(l []privacy.Access) []privacy.Access {
+// nonNil returns l, or an empty slice for nil, so that JSON answers say []
+// rather than null for "none".
+func nonNil[T any](l []T) []T {
 	if l == nil {
-		return []privacy.Access{}
+		return []T{}
 	}
 	return l
 }

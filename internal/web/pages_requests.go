@@ -107,8 +107,5 @@ func (s *Server) apiMyRequests(r *http.Request, c *reqCtx, _ *emptyBody) (answer
 	if err != nil {
 		return answer{}, err
 	}
-	if list == nil {
-		list = []privacy.Request{}
-	}
-	return answer{http.StatusOK, map[string]any{"requests": list}}, nil
+	return answer{http.StatusOK, map[string]any{"requests": nonNil(list)}}, nil
 }
