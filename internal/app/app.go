@@ -22,6 +22,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -33,6 +34,9 @@ import (
 	"github.com/veche/veche/internal/identity/password"
 	"github.com/veche/veche/internal/keys"
 	"github.com/veche/veche/internal/mail"
+	"github.com/veche/veche/internal/participation"
+	"github.com/veche/veche/internal/participation/notify"
+	"github.com/veche/veche/internal/participation/petition"
 	"github.com/veche/veche/internal/privacy"
 	"github.com/veche/veche/internal/privacy/fieldcrypt"
 	"github.com/veche/veche/internal/secops"
@@ -51,10 +55,12 @@ type Instance struct {
 	Retention *privacy.RetentionJob
 	Crypt     *fieldcrypt.Service
 	Requests  *privacy.Requests
-	Mail      *mail.Dispatcher
-	Web       *web.Server
-	Logger    *slog.Logger
-	Holder    string // this node's name in job leases
+	// Participation is the core of the participation spaces.
+	Participation *participation.Service
+	Mail          *mail.Dispatcher
+	Web           *web.Server
+	Logger        *slog.Logger
+	Holder        string // this node's name in job leases
 }
 
 // Open builds an instance from cfg without serving. Callers Close it.
@@ -117,19 +123,22 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Instance, erro
 	in.Events = secops.NewRecorder(db, logger)
 	in.Retention = privacy.NewRetentionJob(db, in.Log)
 	in.Requests = privacy.NewRequests(db, in.Log, in.Crypt, in.Identity.Pseudonym)
+	in.Participation = participation.New(db, in.Log, in.Crypt, in.Identity.Pseudonym,
+		participation.Keys{Census: ks.Derive(keys.PurposeCensus), Handles: ks.Derive(keys.PurposeHandles)})
 	in.Web, err = web.New(web.Deps{
-		Identity:    in.Identity,
-		Events:      in.Events,
-		Limits:      secops.NewLimiter(nil, ks.Derive(keys.PurposeRateKey)),
-		Log:         in.Log,
-		Logger:      logger,
-		FormKey:     ks.Derive("veche form token v1"),
-		BehindProxy: cfg.BehindProxy,
-		Health:      func(ctx context.Context) error { return db.SQL().PingContext(ctx) },
-		Controller:  privacy.Controller{Name: cfg.ControllerName, Contact: cfg.ControllerContact, DPOContact: cfg.DPOContact},
-		Access:      accessLog,
-		Inactivity:  identity.Inactivity{After: cfg.InactiveAfter, Warn: cfg.InactiveWarn},
-		Requests:    in.Requests,
+		Identity:      in.Identity,
+		Events:        in.Events,
+		Limits:        secops.NewLimiter(nil, ks.Derive(keys.PurposeRateKey)),
+		Log:           in.Log,
+		Logger:        logger,
+		FormKey:       ks.Derive("veche form token v1"),
+		BehindProxy:   cfg.BehindProxy,
+		Health:        func(ctx context.Context) error { return db.SQL().PingContext(ctx) },
+		Controller:    privacy.Controller{Name: cfg.ControllerName, Contact: cfg.ControllerContact, DPOContact: cfg.DPOContact},
+		Access:        accessLog,
+		Inactivity:    identity.Inactivity{After: cfg.InactiveAfter, Warn: cfg.InactiveWarn},
+		Requests:      in.Requests,
+		Participation: in.Participation,
 		Consents: privacy.NewConsents(db, in.Log, in.Identity.Pseudonym,
 			ed25519.NewKeyFromSeed(ks.Derive("veche consent receipt v1"))),
 	})
@@ -161,6 +170,30 @@ func (in *Instance) RunJobs(ctx context.Context) *sync.WaitGroup {
 					in.Logger.Warn("housekeeping failed", "err", err)
 				} else if n > 0 {
 					in.Logger.Debug("housekeeping: purged expired sessions and tokens", "rows", n)
+				}
+				in.escalatePetitions(ctx)
+				in.searchHousekeeping(ctx)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	})
+	// Notifications (package participation/notify): deadline notices,
+	// emails for those who want them at once, and daily digests.
+	wg.Go(func() {
+		n := notify.New(in.Participation, in.Config.PublicURL)
+		n.MailQueued = in.Mail.Wake
+		t := time.NewTicker(5 * time.Minute)
+		defer t.Stop()
+		for {
+			if ok, err := in.DB.AcquireLease(ctx, "notifications", in.Holder, 4*time.Minute); err == nil && ok {
+				if res, err := n.Run(ctx); err != nil && ctx.Err() == nil {
+					in.Logger.Error("notifications: run failed", "err", err)
+				} else if res.Mails+int(res.Deadlines) > 0 {
+					in.Logger.Info("notifications", "mails", res.Mails, "deadlines", res.Deadlines)
 				}
 			}
 			select {
@@ -221,6 +254,39 @@ func (in *Instance) RunJobs(ctx context.Context) *sync.WaitGroup {
 		}
 	})
 	return &wg
+}
+
+// escalatePetitions marks petitions whose response deadline passed
+// unanswered (each gets an audit entry and shows as overdue) and tells the
+// public body: a warning in the log and a mail to the controller's contact
+// address when it is one.
+func (in *Instance) escalatePetitions(ctx context.Context) {
+	ids, err := petition.New(in.Participation).EscalateOverdue(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			in.Logger.Error("petition deadlines: run failed", "err", err)
+		}
+		return
+	}
+	for _, id := range ids {
+		in.Logger.Warn("petition response overdue", "petition", id, "page", in.Config.PublicURL+"/petitions/"+strconv.FormatInt(id, 10))
+	}
+	if len(ids) == 0 || !strings.Contains(in.Config.ControllerContact, "@") {
+		return
+	}
+	var links strings.Builder
+	for _, id := range ids {
+		fmt.Fprintf(&links, "%s/petitions/%d\n", in.Config.PublicURL, id)
+	}
+	err = in.DB.InTx(ctx, func(tx *store.Tx) error {
+		return mail.Enqueue(ctx, tx, in.Crypt, "controller:officials", mail.Message{To: in.Config.ControllerContact,
+			Subject: fmt.Sprintf("veche: %d petition response(s) overdue", len(ids)),
+			Body:    "These petitions reached their threshold and their response deadline has passed:\n\n" + links.String()})
+	})
+	if err != nil {
+		in.Logger.Error("petition deadlines: mail failed", "err", err)
+	}
+	in.Mail.Wake()
 }
 
 // Serve runs the instance until ctx is cancelled (SIGINT/SIGTERM in the

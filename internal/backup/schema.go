@@ -33,6 +33,15 @@ var excludedTables = map[string]string{
 	"leases":            "runtime state: background-job leases held by running nodes",
 	"subject_keys":      "per-person data keys: backed up separately with 'veche backup keys', so that erasing a person also makes earlier data backups unreadable for that person",
 	"sqlite_sequence":   "SQLite's internal id counters: recorded per table as its sequence",
+	// The search index copies public text that is sealed elsewhere; a
+	// backup holding it would keep erased people's words readable. It is
+	// rebuilt after a restore (veche search reindex, or the housekeeping job).
+	"search_documents":   "search index (package participation/search): plaintext copies of public text sealed elsewhere, rebuilt from the sealed content after a restore",
+	"search_fts":         "search index: SQLite FTS5 table over search_documents",
+	"search_fts_data":    "search index: SQLite FTS5 shadow table",
+	"search_fts_idx":     "search index: SQLite FTS5 shadow table",
+	"search_fts_docsize": "search index: SQLite FTS5 shadow table",
+	"search_fts_config":  "search index: SQLite FTS5 shadow table",
 }
 
 // tableSchema is what restore and backup need to know about one table of

@@ -3,7 +3,10 @@
 // exists in all three (a test enforces it), so no page falls back to another
 // language mid-sentence.
 //
-// Catalogs are flat JSON objects in locales/<lang>.json. Messages take named
+// Catalogs are flat JSON objects: locales/<lang>.json for the foundation
+// and locales/<area>/<lang>.json for each feature area, merged into one
+// catalog per language (a key defined twice is a build-time panic, which
+// every test run catches). Messages take named
 // parameters written {name}. Language choice follows an explicit choice (a
 // cookie set by the language switcher, or an account's saved locale) and
 // then the browser's Accept-Language header (RFC 9110 §12.5.4), matched
@@ -14,6 +17,7 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"sort"
 	"strings"
 
@@ -39,7 +43,7 @@ var Langs = []Lang{Belarusian, Russian, English}
 // Names are each language's name in itself, for the switcher.
 var Names = map[Lang]string{Belarusian: "Беларуская", Russian: "Русский", English: "English"}
 
-//go:embed locales/*.json
+//go:embed locales
 var files embed.FS
 
 var catalogs = mustLoad()
@@ -47,13 +51,26 @@ var catalogs = mustLoad()
 func mustLoad() map[Lang]map[string]string {
 	out := map[Lang]map[string]string{}
 	for _, l := range Langs {
-		b, err := files.ReadFile("locales/" + string(l) + ".json")
+		areas, err := fs.Glob(files, "locales/*/"+string(l)+".json")
 		if err != nil {
 			panic(err)
 		}
 		m := map[string]string{}
-		if err := json.Unmarshal(b, &m); err != nil {
-			panic(fmt.Sprintf("i18n: locales/%s.json: %v", l, err))
+		for _, name := range append([]string{"locales/" + string(l) + ".json"}, areas...) {
+			b, err := files.ReadFile(name)
+			if err != nil {
+				panic(err)
+			}
+			part := map[string]string{}
+			if err := json.Unmarshal(b, &part); err != nil {
+				panic(fmt.Sprintf("i18n: %s: %v", name, err))
+			}
+			for k, v := range part {
+				if _, dup := m[k]; dup {
+					panic(fmt.Sprintf("i18n: %s: key %q is already defined in another catalog file", name, k))
+				}
+				m[k] = v
+			}
 		}
 		out[l] = m
 	}

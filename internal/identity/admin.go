@@ -194,3 +194,70 @@ func nullID(id int64) any {
 	}
 	return id
 }
+
+// securityEventData is what a security event shows of the person it names.
+var securityEventData = []string{"security_events.at", "security_events.ip", "security_events.account", "security_events.route", "security_events.detail"}
+
+// RecordSecurityEventReads records in the access log that p, holding
+// [PermSecurityEventsRead], was shown security events naming the accounts
+// behind pseudonyms (the events' account field), so that each person sees
+// the read on their account page and the DPO in the access review. The
+// purpose must pass [privacy.CheckPurpose]; it is checked before anything
+// is recorded, and callers check it before they show anything.
+//
+// Events name accounts by their audit-log pseudonym, a keyed hash, and
+// nothing in the database maps it back (a leaked database must not link
+// the public log to accounts), so the accounts are found by computing the
+// pseudonym of each account: a pass over the account ids, with no
+// personal data opened. An event that names no account (a refused request
+// from an address, a sign-in attempt for an unknown address) is about no
+// one veche can name: its address is not linked to any account, since the
+// addresses accounts sign in from are sealed per person.
+func (s *Service) RecordSecurityEventReads(ctx context.Context, p *Principal, pseudonyms []string, purpose privacy.AccessPurpose, justification string) error {
+	if !p.Can(PermSecurityEventsRead) {
+		return ErrForbidden
+	}
+	if err := privacy.CheckPurpose(purpose, justification); err != nil {
+		return err
+	}
+	if s.Access == nil {
+		return errors.New("identity: no access log configured; staff reads of personal data must be recorded")
+	}
+	ids, err := s.accountsByPseudonym(ctx, pseudonyms)
+	if err != nil {
+		return err
+	}
+	ids = slices.DeleteFunc(ids, func(id int64) bool { return id == p.AccountID })
+	return s.Access.Record(ctx, p.AccountID, readerRole(p, PermSecurityEventsRead), ids, securityEventData, purpose, justification)
+}
+
+// accountsByPseudonym returns the ids of the existing accounts whose
+// audit-log pseudonyms are among want, in id order.
+func (s *Service) accountsByPseudonym(ctx context.Context, want []string) ([]int64, error) {
+	left := map[string]bool{}
+	for _, p := range want {
+		if p != "" {
+			left[p] = true
+		}
+	}
+	if len(left) == 0 {
+		return nil, nil
+	}
+	rows, err := s.db.Query(ctx, "SELECT id FROM accounts ORDER BY id")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() && len(left) > 0 {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		if p := s.Pseudonym(id); left[p] {
+			delete(left, p)
+			out = append(out, id)
+		}
+	}
+	return out, rows.Err()
+}

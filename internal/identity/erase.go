@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/veche/veche/internal/i18n"
-
+	"github.com/veche/veche/internal/privacy"
 	"github.com/veche/veche/internal/store"
 )
 
@@ -97,8 +97,10 @@ type Inactivity struct {
 // EnforceInactivity warns the owners of accounts that will reach the
 // inactivity limit within Warn, and erases those that reached it after a
 // warning sent at least Warn ago (GDPR Art. 5(1)(e): nothing kept "just in
-// case"). A sign-in in between cancels the warning. It returns how many
-// were warned and erased.
+// case"). A sign-in in between cancels the warning. Accounts whose
+// processing for the "account" purpose is restricted (package privacy's
+// Restrictions) are neither warned nor erased while the restriction is in
+// force. It returns how many were warned and erased.
 func (s *Service) EnforceInactivity(ctx context.Context, rule Inactivity) (warned, erased int, err error) {
 	if rule.After <= 0 {
 		return 0, 0, nil
@@ -126,6 +128,14 @@ func (s *Service) EnforceInactivity(ctx context.Context, rule Inactivity) (warne
 		return 0, 0, err
 	}
 	for _, id := range toErase {
+		// A restriction of the account's processing (GDPR Art. 18) keeps
+		// the data: erasing is processing too, and a restriction is often
+		// asked for precisely so that data is kept.
+		if stop, err := privacy.IsRestricted(ctx, s.db, id, "account"); err != nil {
+			return warned, erased, err
+		} else if stop {
+			continue
+		}
 		if err := s.erase(ctx, 0, id); err != nil {
 			return warned, erased, err
 		}
@@ -137,7 +147,12 @@ func (s *Service) EnforceInactivity(ctx context.Context, rule Inactivity) (warne
 		return warned, erased, err
 	}
 	for _, id := range toWarn {
+		stop := false
 		err := s.db.InTx(ctx, func(tx *store.Tx) error {
+			if restricted, err := privacy.IsRestricted(ctx, tx, id, "account"); err != nil || restricted {
+				stop = restricted
+				return err
+			}
 			var sealed []byte
 			var locale string
 			var last int64
@@ -168,7 +183,9 @@ func (s *Service) EnforceInactivity(ctx context.Context, rule Inactivity) (warne
 		if err != nil {
 			return warned, erased, err
 		}
-		warned++
+		if !stop {
+			warned++
+		}
 	}
 	return warned, erased, nil
 }

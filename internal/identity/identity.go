@@ -15,6 +15,11 @@
 // privilege change (OWASP Session Management Cheat Sheet). Sensitive actions
 // need a recent authentication ([ErrReauthRequired]).
 //
+// A change of email address needs a recent authentication, mails a link
+// to the new address and a notice to the old one, and takes effect only
+// when the link is used within 24 hours; until then the new address is
+// sealed under the person's key (email.go).
+//
 // Roles and their permissions are declared in one table, roles.go. Every
 // state change writes an audit-log entry in the same transaction, naming
 // people only by pseudonym.

@@ -43,16 +43,20 @@ const (
 	PermProcessingRecord   Permission = "privacy.record"        // read the record of processing activities (GDPR Art. 30)
 	PermAccessReview       Permission = "privacy.access_review" // review staff reads of personal data made outside normal workflow
 	PermRequestsHandle     Permission = "privacy.requests"      // handle data-subject requests in the DPO queue
+	PermProcessesManage    Permission = "processes.manage"      // create and run participation processes, answer, publish results
+	PermContentModerate    Permission = "content.moderate"      // review flagged and pre-moderated content, hide and restore it
+	PermCensusManage       Permission = "census.manage"         // import the census of residents for eligibility
 )
 
 // Permissions lists every permission.
-var Permissions = []Permission{PermAccountSelf, PermAccountsRead, PermRolesManage, PermSecurityEventsRead, PermProcessingRecord, PermAccessReview, PermRequestsHandle}
+var Permissions = []Permission{PermAccountSelf, PermAccountsRead, PermRolesManage, PermSecurityEventsRead, PermProcessingRecord, PermAccessReview, PermRequestsHandle,
+	PermProcessesManage, PermContentModerate, PermCensusManage}
 
 // grants is the one table of who may do what.
 var grants = map[Role][]Permission{
 	RoleCitizen:         {PermAccountSelf},
-	RoleModerator:       {},
-	RoleOfficial:        {},
+	RoleModerator:       {PermContentModerate},
+	RoleOfficial:        {PermProcessesManage, PermContentModerate, PermCensusManage},
 	RoleElectionOfficer: {},
 	RoleTrustee:         {},
 	RoleDPO:             {PermAccountsRead, PermProcessingRecord, PermAccessReview, PermRequestsHandle},

@@ -429,7 +429,8 @@ func (s *Service) Reauthenticate(ctx context.Context, p *Principal, pw, code str
 	})
 }
 
-// PurgeExpired deletes ended sessions and used or expired email tokens.
+// PurgeExpired deletes ended sessions, used or expired email tokens and
+// expired changes of address.
 func (s *Service) PurgeExpired(ctx context.Context) (int64, error) {
 	now := s.now()
 	res, err := s.db.Exec(ctx, "DELETE FROM sessions WHERE expires_at < ? OR (mfa_pending = FALSE AND last_seen_at < ?)",
@@ -443,5 +444,10 @@ func (s *Service) PurgeExpired(ctx context.Context) (int64, error) {
 		return n, err
 	}
 	m, _ := res.RowsAffected()
-	return n + m, nil
+	res, err = s.db.Exec(ctx, "DELETE FROM email_changes WHERE expires_at < ?", store.Micros(now))
+	if err != nil {
+		return n + m, err
+	}
+	k, _ := res.RowsAffected()
+	return n + m + k, nil
 }

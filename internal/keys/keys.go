@@ -40,6 +40,8 @@ const (
 	PurposePseudonym = "veche audit pseudonym v1"
 	PurposeSealMFA   = "veche mfa secret seal v1"
 	PurposeRateKey   = "veche rate-limit key v1"
+	PurposeCensus    = "veche census v1"             // keyed hashes of identity numbers (participation)
+	PurposeHandles   = "veche participant handle v1" // per-process handles of participants
 )
 
 // LoadOrCreate reads the keys from dir, creating any that are missing. The

@@ -119,8 +119,13 @@ func (c *Consents) History(ctx context.Context, account int64) ([]ConsentRecord,
 
 // Has reports whether processing for purpose may use account's data now:
 // the latest record gives consent, and it was given under a notice no
-// older than the last material change (a material change asks again).
+// older than the last material change (a material change asks again),
+// and the purpose is not restricted for the person (see [Restrictions]).
+// A purpose the registry does not declare is an error.
 func (c *Consents) Has(ctx context.Context, account int64, purpose string) (bool, error) {
+	if stop, err := restricted(ctx, c.db, account, purpose); err != nil || stop {
+		return false, err
+	}
 	cur, err := c.Current(ctx, account)
 	if err != nil {
 		return false, err

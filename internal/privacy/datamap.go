@@ -14,6 +14,17 @@
 // (Art. 6(1)(e)/(c), Recital 43), not consent; purposes that do need
 // consent are marked so.
 //
+// Processing that uses a person's data for a purpose must stop while the
+// person has a restriction of that purpose in force (GDPR Art. 18, or an
+// objection the DPO upheld under Art. 21): features call
+// [Restrictions.Restricted] (in a transaction [Restrictions.RestrictedTx],
+// or [IsRestricted] without a *Restrictions) with the account and the
+// purpose's ID before each use, and skip the person when it says true or
+// fails. An undeclared purpose is an error, never "free to process".
+// [Consents.Has] already includes the check for consent purposes.
+// Restrictions are put in force when the DPO completes a restriction or
+// objection request, and lifted by the DPO with a reason; both are audited.
+//
 // Subpackages: fieldcrypt (per-person encryption and crypto-shredding),
 // anonymize and dp (k-anonymity, differential privacy), opendata.
 package privacy
@@ -134,7 +145,10 @@ const (
 )
 
 // Purposes is every purpose veche processes personal data for.
-var Purposes = []Purpose{
+var Purposes = slices.Concat(foundationPurposes, participationPurposes, budgetPurposes, surveyPurposes, moderationPurposes, notifyPurposes, searchPurposes)
+
+// foundationPurposes are the purposes of accounts, security and privacy.
+var foundationPurposes = []Purpose{
 	{ID: "account", Basis: PublicTask, Subjects: []SubjectCategory{Citizens, Staff}},
 	{ID: "security", Basis: LegalObligation, Subjects: []SubjectCategory{Citizens, Staff, Visitors}},
 	{ID: "accountability", Basis: PublicTask, Subjects: []SubjectCategory{Citizens, Staff}},
@@ -158,7 +172,14 @@ func ConsentPurposes() []Purpose {
 }
 
 // Fields is the registry of personal data: every column that holds it.
-var Fields = []Field{
+// It is one list, kept in one file per feature area so that each area's
+// declarations sit together: this file for accounts, security and privacy,
+// datamap_<area>.go for the others.
+var Fields = slices.Concat(foundationFields, participationFields, budgetFields, surveyFields, moderationFields, notifyFields, searchFields)
+
+// foundationFields are the personal-data columns of accounts, security and
+// privacy.
+var foundationFields = []Field{
 	{"accounts", "id", Identifiers, "account", Retention{"account_erased", 0, Delete}, []string{"admin", "dpo"}, Structural},
 	{"accounts", "email_sealed", ContactData, "account", Retention{"account_erased", 0, Delete}, []string{"admin", "dpo"}, Sealed},
 	{"accounts", "email_index", ContactData, "account", Retention{"account_erased", 0, Delete}, nil, Pseudonym},
@@ -202,6 +223,13 @@ var Fields = []Field{
 	{"email_tokens", "purpose", ActivityData, "account", Retention{"token_expired", 0, Delete}, nil, Clear},
 	{"email_tokens", "expires_at", ActivityData, "account", Retention{"token_expired", 0, Delete}, nil, Clear},
 	{"email_tokens", "used_at", ActivityData, "account", Retention{"token_expired", 0, Delete}, nil, Clear},
+
+	// A change of address waiting for the new address to be confirmed;
+	// deleted when confirmed or cancelled, and after its link expires.
+	{"email_changes", "account_id", Identifiers, "account", Retention{"token_expired", 0, Delete}, nil, Structural},
+	{"email_changes", "email_sealed", ContactData, "account", Retention{"token_expired", 0, Delete}, nil, Sealed},
+	{"email_changes", "requested_at", ActivityData, "account", Retention{"token_expired", 0, Delete}, nil, Clear},
+	{"email_changes", "expires_at", ActivityData, "account", Retention{"token_expired", 0, Delete}, nil, Clear},
 
 	{"mail_outbox", "subject_ref", Identifiers, "communication", Retention{"mail_sent", 0, Delete}, nil, Structural},
 	{"mail_outbox", "sealed", MessageContent, "communication", Retention{"mail_sent", 0, Delete}, nil, Sealed},
@@ -253,6 +281,20 @@ var Fields = []Field{
 	{"subject_requests", "outcome", MessageContent, "consent_proof", Retention{"account_erased", 0, Delete}, []string{"dpo"}, Clear},
 	{"subject_requests", "handled_by", Identifiers, "consent_proof", Retention{"account_erased", 0, Delete}, []string{"dpo"}, Structural},
 
+	// Restrictions of processing (Art. 18) and upheld objections (Art. 21)
+	// the DPO put in force, and their lifting; kept while the account
+	// exists, as the record of what the person asked and what was done.
+	{"processing_restrictions", "account_id", Identifiers, "consent_proof", Retention{"account_erased", 0, Delete}, []string{"dpo"}, Structural},
+	{"processing_restrictions", "purpose", ActivityData, "consent_proof", Retention{"account_erased", 0, Delete}, []string{"dpo"}, Clear},
+	{"processing_restrictions", "basis", ActivityData, "consent_proof", Retention{"account_erased", 0, Delete}, []string{"dpo"}, Clear},
+	{"processing_restrictions", "request_id", Identifiers, "consent_proof", Retention{"account_erased", 0, Delete}, []string{"dpo"}, Structural},
+	{"processing_restrictions", "reason_sealed", MessageContent, "consent_proof", Retention{"account_erased", 0, Delete}, []string{"dpo"}, Sealed},
+	{"processing_restrictions", "set_by", Identifiers, "consent_proof", Retention{"account_erased", 0, Delete}, []string{"dpo"}, Structural},
+	{"processing_restrictions", "set_at", ActivityData, "consent_proof", Retention{"account_erased", 0, Delete}, []string{"dpo"}, Clear},
+	{"processing_restrictions", "lifted_at", ActivityData, "consent_proof", Retention{"account_erased", 0, Delete}, []string{"dpo"}, Clear},
+	{"processing_restrictions", "lifted_by", Identifiers, "consent_proof", Retention{"account_erased", 0, Delete}, []string{"dpo"}, Structural},
+	{"processing_restrictions", "lift_reason_sealed", MessageContent, "consent_proof", Retention{"account_erased", 0, Delete}, []string{"dpo"}, Sealed},
+
 	// The public audit log names people only by keyed pseudonym; the key
 	// never leaves the instance. Entries are kept for good: they are the
 	// proof that nothing was altered (GDPR Art. 17(3)(b)/(e)).
@@ -261,7 +303,10 @@ var Fields = []Field{
 }
 
 // NotPersonalColumns lists the columns that hold no personal data.
-var NotPersonalColumns = []NotPersonal{
+var NotPersonalColumns = slices.Concat(foundationNotPersonal, participationNotPersonal, budgetNotPersonal, surveyNotPersonal, moderationNotPersonal, notifyNotPersonal, searchNotPersonal)
+
+// foundationNotPersonal are the non-personal columns of the foundation.
+var foundationNotPersonal = []NotPersonal{
 	{"schema_migrations", "*", "the database schema version"},
 	{"leases", "*", "which app node runs a background job"},
 	{"auditlog_pending", "id", "sequence number of a pending log entry"},
@@ -277,6 +322,7 @@ var NotPersonalColumns = []NotPersonal{
 	{"access_log", "id", "sequence number"},
 	{"consents", "id", "sequence number of a consent record"},
 	{"subject_requests", "id", "request number"},
+	{"processing_restrictions", "id", "sequence number of a restriction"},
 	// Columns that held personal data in clear before migration 0008; the
 	// identity service empties them at start-up (SealLegacyRows) and new
 	// rows never fill them.

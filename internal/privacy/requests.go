@@ -77,15 +77,22 @@ type Requests struct {
 	crypt     *fieldcrypt.Service
 	pseudonym func(int64) string
 	now       func() time.Time
+	// Restrictions are what completed restriction and objection requests
+	// put in force.
+	Restrictions *Restrictions
 }
 
-// NewRequests returns the queue.
+// NewRequests returns the queue, with its restrictions service.
 func NewRequests(db *store.DB, log *auditlog.Log, crypt *fieldcrypt.Service, pseudonym func(int64) string) *Requests {
-	return &Requests{db: db, log: log, crypt: crypt, pseudonym: pseudonym, now: time.Now}
+	return &Requests{db: db, log: log, crypt: crypt, pseudonym: pseudonym, now: time.Now,
+		Restrictions: NewRestrictions(db, log, crypt, pseudonym)}
 }
 
 // SetClock replaces the clock, for tests.
-func (q *Requests) SetClock(now func() time.Time) { q.now = now }
+func (q *Requests) SetClock(now func() time.Time) {
+	q.now = now
+	q.Restrictions.SetClock(now)
+}
 
 func subject(account int64) string { return "account:" + strconv.FormatInt(account, 10) }
 
@@ -148,9 +155,53 @@ func (q *Requests) Queue(ctx context.Context) ([]Request, error) {
 	return q.list(ctx, "1 = ?", 1)
 }
 
-func (q *Requests) list(ctx context.Context, where string, arg any) ([]Request, error) {
+// Request returns one request of the queue.
+func (q *Requests) Request(ctx context.Context, id int64) (*Request, error) {
+	list, err := q.list(ctx, "id = ?", id)
+	if err != nil {
+		return nil, err
+	}
+	if len(list) == 0 {
+		return nil, ErrRequestNotFound
+	}
+	return &list[0], nil
+}
+
+// RequestFilter selects requests from the queue. The zero value selects
+// all of them.
+type RequestFilter struct {
+	// Status is one of the request statuses, "pending" for open or
+	// extended, or "" for any.
+	Status string
+	// DueSoon keeps only requests still to answer whose deadline is
+	// within RequestReminder (or has passed).
+	DueSoon bool
+}
+
+// Find lists the queue's requests that f selects, in the order of
+// [Requests.Queue].
+func (q *Requests) Find(ctx context.Context, f RequestFilter) ([]Request, error) {
+	where, args := []string{"1 = 1"}, []any{}
+	switch f.Status {
+	case "":
+	case "pending":
+		where = append(where, "closed_at IS NULL")
+	case RequestOpen, RequestExtended, RequestCompleted, RequestRefused:
+		where = append(where, "status = ?")
+		args = append(args, f.Status)
+	default:
+		return nil, validate.One("status", "unknown_status", nil)
+	}
+	if f.DueSoon {
+		where = append(where, "closed_at IS NULL AND due_at <= ?")
+		args = append(args, store.Micros(q.now().Add(RequestReminder)))
+	}
+	return q.list(ctx, strings.Join(where, " AND "), args...)
+}
+
+func (q *Requests) list(ctx context.Context, where string, args ...any) ([]Request, error) {
 	rows, err := q.db.Query(ctx, `SELECT id, account_id, kind, purpose, details_sealed, status, received_at, due_at, closed_at, outcome
-		FROM subject_requests WHERE `+where+` ORDER BY CASE WHEN closed_at IS NULL THEN 0 ELSE 1 END, due_at, id DESC LIMIT 500`, arg)
+		FROM subject_requests WHERE `+where+` ORDER BY CASE WHEN closed_at IS NULL THEN 0 ELSE 1 END, due_at, id DESC LIMIT 500`, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -191,7 +242,9 @@ func (q *Requests) list(ctx context.Context, where string, arg any) ([]Request, 
 // Close records the DPO's outcome: completed or refused, with the reasons
 // the person will read (a refusal must say why and mention the right to
 // complain to the supervisory authority, Art. 12(4)). Extend moves the
-// deadline by two months once, with the reason.
+// deadline by two months once, with the reason. Completing a restriction
+// or objection request puts the restriction of its purpose in force in
+// the same transaction (see [Restrictions]), with the answer as reason.
 func (q *Requests) Close(ctx context.Context, dpo, id int64, status, outcome string) error {
 	var v validate.Errors
 	if status != RequestCompleted && status != RequestRefused && status != RequestExtended {
@@ -202,10 +255,10 @@ func (q *Requests) Close(ctx context.Context, dpo, id int64, status, outcome str
 		return err
 	}
 	return q.db.InTx(ctx, func(tx *store.Tx) error {
-		var cur string
+		var cur, kind, purpose string
 		var account int64
 		var due int64
-		if err := tx.QueryRow(ctx, "SELECT status, account_id, due_at FROM subject_requests WHERE id = ?", id).Scan(&cur, &account, &due); err != nil {
+		if err := tx.QueryRow(ctx, "SELECT status, account_id, due_at, kind, purpose FROM subject_requests WHERE id = ?", id).Scan(&cur, &account, &due, &kind, &purpose); err != nil {
 			if errors.Is(err, store.ErrNotFound) {
 				return ErrRequestNotFound
 			}
@@ -226,6 +279,11 @@ func (q *Requests) Close(ctx context.Context, dpo, id int64, status, outcome str
 		} else if _, err := tx.Exec(ctx, "UPDATE subject_requests SET status = ?, closed_at = ?, outcome = ?, handled_by = ? WHERE id = ?",
 			status, now, outcome, dpo, id); err != nil {
 			return err
+		}
+		if k := RequestKind(kind); status == RequestCompleted && purpose != "" && (k == RequestRestriction || k == RequestObjection) {
+			if _, err := q.Restrictions.restrictTx(ctx, tx, dpo, account, purpose, string(k), id, outcome); err != nil {
+				return err
+			}
 		}
 		return q.log.Append(ctx, tx, auditlog.Entry{Action: "request." + status, Actor: q.pseudonym(dpo), Subject: q.pseudonym(account),
 			Detail: map[string]string{"request": strconv.FormatInt(id, 10)}})

@@ -3,6 +3,7 @@ package privacy
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -17,8 +18,20 @@ import (
 // rules (Keep 0: "until the session ends") are enforced where the event
 // happens; these are the ones a clock enforces.
 var RetentionClocks = map[string]string{
-	"security_events": "at",
-	"access_log":      "at",
+	"security_events":  "at",
+	"access_log":       "at",
+	"survey_responses": "day",
+	"feedback":         "received_on",
+	"notifications":    "created_at",
+}
+
+// RetentionSubjects names, for tables whose rows each concern one account,
+// the column naming it: a restriction of processing (GDPR Art. 18) of the
+// rows' purpose for that person holds their rows back from the retention
+// clock, since a restriction is often asked precisely to keep data the
+// person needs (Art. 18(1)(b) and (c)).
+var RetentionSubjects = map[string]string{
+	"access_log": "subject_account",
 }
 
 // RetentionResult is what one rule did in a run.
@@ -32,10 +45,11 @@ type RetentionResult struct {
 // retentionRule is the registry's time-limited fields of one table with
 // one period and action.
 type retentionRule struct {
-	table   string
-	keep    time.Duration
-	action  Action
-	columns []string
+	table    string
+	keep     time.Duration
+	action   Action
+	columns  []string
+	purposes []string // the purposes of the rule's fields
 }
 
 // retentionRules groups the registry's time-limited fields into rules.
@@ -55,6 +69,9 @@ func retentionRules() []retentionRule {
 		}
 		if f.Column != RetentionClocks[f.Table] {
 			r.columns = append(r.columns, f.Column)
+		}
+		if !slices.Contains(r.purposes, f.Purpose) {
+			r.purposes = append(r.purposes, f.Purpose)
 		}
 	}
 	sort.Strings(keys)
@@ -111,7 +128,14 @@ func (j *RetentionJob) Run(ctx context.Context) ([]RetentionResult, error) {
 			default:
 				return fmt.Errorf("privacy: unknown retention action %q", r.action)
 			}
-			res, err := tx.Exec(ctx, q, cutoff)
+			args := []any{cutoff}
+			if col, ok := RetentionSubjects[r.table]; ok {
+				for _, p := range r.purposes {
+					q += " AND NOT " + restrictedAccounts(col)
+					args = append(args, p)
+				}
+			}
+			res, err := tx.Exec(ctx, q, args...)
 			if err != nil {
 				return fmt.Errorf("privacy: retention on %s: %w", r.table, err)
 			}

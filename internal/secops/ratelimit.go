@@ -28,22 +28,26 @@ const (
 	APIWritesPerIP   = "api-write-ip"
 	EmailVerifyPerIP = "verify-ip"
 	ReauthPerAccount = "reauth-account"
+	// EmailChangePerAccount bounds changes of address, each of which
+	// mails the new address and the old one.
+	EmailChangePerAccount = "email-change-account"
 )
 
 // DefaultLimits are the shipped rules. Per-account sign-in limits are
 // looser than a lock-out: a guessing attacker gets a handful of tries per
 // minute, and the real owner can still sign in from their own address.
 var DefaultLimits = map[string]Limit{
-	SignInPerIP:      {Every: 6 * time.Second, Burst: 10}, // 10/min
-	SignInPerAccount: {Every: 12 * time.Second, Burst: 5}, // 5/min
-	RegisterPerIP:    {Every: time.Minute, Burst: 5},      // 60/h
-	ResetPerIP:       {Every: time.Minute, Burst: 5},      // 60/h
-	ResetPerAccount:  {Every: 20 * time.Minute, Burst: 3}, // 3/h
-	MFAPerAccount:    {Every: 12 * time.Second, Burst: 5}, // 5/min
-	MFAPerIP:         {Every: 6 * time.Second, Burst: 10}, // 10/min
-	APIWritesPerIP:   {Every: 100 * time.Millisecond, Burst: 100},
-	EmailVerifyPerIP: {Every: 6 * time.Second, Burst: 10},
-	ReauthPerAccount: {Every: 12 * time.Second, Burst: 5},
+	SignInPerIP:           {Every: 6 * time.Second, Burst: 10}, // 10/min
+	SignInPerAccount:      {Every: 12 * time.Second, Burst: 5}, // 5/min
+	RegisterPerIP:         {Every: time.Minute, Burst: 5},      // 60/h
+	ResetPerIP:            {Every: time.Minute, Burst: 5},      // 60/h
+	ResetPerAccount:       {Every: 20 * time.Minute, Burst: 3}, // 3/h
+	MFAPerAccount:         {Every: 12 * time.Second, Burst: 5}, // 5/min
+	MFAPerIP:              {Every: 6 * time.Second, Burst: 10}, // 10/min
+	APIWritesPerIP:        {Every: 100 * time.Millisecond, Burst: 100},
+	EmailVerifyPerIP:      {Every: 6 * time.Second, Burst: 10},
+	ReauthPerAccount:      {Every: 12 * time.Second, Burst: 5},
+	EmailChangePerAccount: {Every: 20 * time.Minute, Burst: 3}, // 3/h
 }
 
 // Limiter holds token buckets keyed by rule and subject. Subjects (an

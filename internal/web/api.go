@@ -189,9 +189,17 @@ func (s *Server) apiAccount(r *http.Request, c *reqCtx, _ *emptyBody) (answer, e
 			perms = append(perms, p)
 		}
 	}
-	return answer{http.StatusOK, map[string]any{"account": toAccountJSON(a), "permissions": perms,
+	out := map[string]any{"account": toAccountJSON(a), "permissions": perms,
 		"session": map[string]any{"id": c.principal.SessionID, "mfa_verified": c.principal.MFAVerified,
-			"authenticated_at": c.principal.AuthenticatedAt, "recently_authenticated": s.id.RecentlyAuthenticated(c.principal)}}}, nil
+			"authenticated_at": c.principal.AuthenticatedAt, "recently_authenticated": s.id.RecentlyAuthenticated(c.principal)}}
+	pending, err := s.id.PendingEmailChange(r.Context(), c.principal)
+	if err != nil {
+		return answer{}, err
+	}
+	if pending != nil {
+		out["email_change"] = pending
+	}
+	return answer{http.StatusOK, out}, nil
 }
 
 // apiEraseAccount erases the caller's account; it needs a recent
@@ -329,11 +337,7 @@ func (s *Server) apiRoleChange(r *http.Request, c *reqCtx,
 }
 
 func (s *Server) apiSecurityEvents(r *http.Request, c *reqCtx, _ *emptyBody) (answer, error) {
-	f, err := eventFilter(r)
-	if err != nil {
-		return answer{}, err
-	}
-	events, err := s.Events.Events(r.Context(), f)
+	events, _, err := s.readSecurityEvents(r, c)
 	if err != nil {
 		return answer{}, err
 	}

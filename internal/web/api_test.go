@@ -966,6 +966,30 @@ func apiWrites(olgaID int64) []apiWrite {
 		{"POST", "/api/v1/account/requests", "details"},
 		{"PUT", acct, ""},
 		{"DELETE", acct, ""},
+		{"POST", "/api/v1/account/email", "email"},
+		{"DELETE", "/api/v1/account/email", ""},
+		{"POST", "/api/v1/account/email/confirm", "token"},
+		{"POST", "/api/v1/privacy/requests/1", "outcome"},
+		{"POST", "/api/v1/privacy/restrictions/1/lift", "reason"},
+		{"POST", "/api/v1/processes/1/surveys", "title"}, {"POST", "/api/v1/surveys/1/questions", "text"}, {"PUT", "/api/v1/survey-questions/1", "text"}, {"DELETE", "/api/v1/survey-questions/1", ""}, {"POST", "/api/v1/surveys/1/responses", ""}, {"POST", "/api/v1/surveys/1/close", ""}, {"POST", "/api/v1/feedback", "page"},
+		{"POST", "/api/v1/processes/1/budgets", "title"}, {"POST", "/api/v1/budgets/1/projects", "title"}, {"PUT", "/api/v1/budget-projects/1", "title"}, {"PUT", "/api/v1/budgets/1/ballot", ""}, {"DELETE", "/api/v1/budgets/1/ballot", ""},
+		{"POST", "/api/v1/notifications/read", ""}, {"PUT", "/api/v1/account/notification-preferences", "email_mode"}, {"PUT", "/api/v1/processes/1/follow", ""}, {"DELETE", "/api/v1/processes/1/follow", ""},
+		{"POST", "/api/v1/processes", "title"},
+		{"POST", "/api/v1/spaces/1/close", ""},
+		{"POST", "/api/v1/account/residence", "identity_number"},
+		{"POST", "/api/v1/processes/1/consultations", "title"},
+		{"POST", "/api/v1/consultations/1/comments", "body"},
+		{"PUT", "/api/v1/comments/1", "body"},
+		{"PUT", "/api/v1/comments/1/reaction", "reaction"},
+		{"POST", "/api/v1/consultations/1/answers", "body"},
+		{"PUT", "/api/v1/consultations/1/report", "report"},
+		{"POST", "/api/v1/processes/1/petitions", "title"},
+		{"POST", "/api/v1/spaces/1/petitions", "title"},
+		{"PUT", "/api/v1/petitions/1/signature", "public_name"},
+		{"DELETE", "/api/v1/petitions/1/signature", ""},
+		{"POST", "/api/v1/petitions/1/review", "reason"},
+		{"POST", "/api/v1/petitions/1/response", "response"},
+		{"POST", "/api/v1/flags", "reason"}, {"POST", "/api/v1/moderation/decisions", "public_reason"},
 	}
 }
 
@@ -977,7 +1001,8 @@ func TestAPIRefusesMalformedBodies(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newAPITestEnv(t, db, nil)
 		olgaID := e.createUser("olga@example.org")
-		admin, _, _ := e.staffAPI("admin@example.org", identity.RoleAdmin)
+		// The DPO role too, for the data-protection queue's writes.
+		admin, _, _ := e.staffAPI("admin@example.org", identity.RoleAdmin, identity.RoleDPO, identity.RoleOfficial)
 		writes := apiWrites(olgaID)
 		checkWritesCoverRoutes(t, e, writes)
 
@@ -1073,6 +1098,7 @@ func TestAPIRefusesUnacceptableValues(t *testing.T) {
 		e := newAPITestEnv(t, db, nil)
 		olgaID := e.createUser("olga@example.org")
 		admin, _, _ := e.staffAPI("admin@example.org", identity.RoleAdmin)
+		dpo, _, _ := e.staffAPI("dpo@example.org", identity.RoleDPO)
 		olga := e.apiCaller()
 		olga.signIn("olga@example.org", testPassword, "")
 		if r := olga.call("POST", "/api/v1/account/mfa/totp", nil); r.status != 201 {
@@ -1130,6 +1156,21 @@ func TestAPIRefusesUnacceptableValues(t *testing.T) {
 			{"a role name of 300 characters", "", admin, "PUT", fmt.Sprintf("/api/v1/accounts/%d/roles/%s", olgaID, long(300)), nil, 422, "invalid_input", "role"},
 			{"an account id of 300 digits", "", admin, "PUT", "/api/v1/accounts/" + strings.Repeat("9", 300) + "/roles/official", nil, 404, "not_found", ""},
 			{"a session id of 300 characters", "", admin, "DELETE", "/api/v1/sessions/" + long(300), nil, 404, "not_found", ""},
+			{"change to a 300-character email", "", admin, "POST", "/api/v1/account/email", map[string]string{"email": longEmail}, 422, "invalid_input", "email"},
+			{"change to no email", "", admin, "POST", "/api/v1/account/email", `{}`, 422, "invalid_input", "email"},
+			{"change to the same email", "", admin, "POST", "/api/v1/account/email", map[string]string{"email": "admin@example.org"}, 422, "invalid_input", "email"},
+			{"confirm a change with a 10 000-character token", "", anon, "POST", "/api/v1/account/email/confirm", map[string]string{"token": long(10000)}, 400, "token_invalid", ""},
+			{"confirm a change with a forged token", "", anon, "POST", "/api/v1/account/email/confirm", map[string]string{"token": "forged"}, 400, "token_invalid", ""},
+			{"the queue of an unknown status", "", dpo, "GET", "/api/v1/privacy/requests?status=" + long(300), nil, 422, "invalid_input", "status"},
+			{"the queue due soon, not a boolean", "", dpo, "GET", "/api/v1/privacy/requests?due_soon=maybe", nil, 422, "invalid_input", "due_soon"},
+			{"answer a request that does not exist", "", dpo, "POST", "/api/v1/privacy/requests/999999", map[string]string{"status": "completed", "outcome": "Done."}, 404, "not_found", ""},
+			{"answer with an unknown status", "", dpo, "POST", "/api/v1/privacy/requests/999999", map[string]string{"status": "maybe", "outcome": "Done."}, 422, "invalid_input", "status"},
+			{"answer with no outcome", "", dpo, "POST", "/api/v1/privacy/requests/999999", map[string]string{"status": "refused"}, 422, "invalid_input", "outcome"},
+			{"answer with a 5000-character outcome", "", dpo, "POST", "/api/v1/privacy/requests/999999", map[string]string{"status": "refused", "outcome": long(5000)}, 422, "invalid_input", "outcome"},
+			{"lift a restriction that does not exist", "", dpo, "POST", "/api/v1/privacy/restrictions/999999/lift", map[string]string{"reason": "Checked."}, 404, "not_found", ""},
+			{"lift with no reason", "", dpo, "POST", "/api/v1/privacy/restrictions/999999/lift", `{}`, 422, "invalid_input", "reason"},
+			{"events for an unknown purpose", "", admin, "GET", "/api/v1/security-events?purpose=curiosity", nil, 422, "invalid_input", "purpose"},
+			{"events, break-glass without a justification", "", admin, "GET", "/api/v1/security-events?purpose=break_glass", nil, 422, "invalid_input", "justification"},
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {

@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -11,8 +12,13 @@ import (
 	"github.com/veche/veche/internal/store/storetest"
 )
 
-// apiDocPath is the API reference that must list every /api/ route.
-const apiDocPath = "../../docs/api.md"
+// apiDocGlob names the API reference files that together must list every
+// /api/ route: docs/api.md for accounts and privacy, docs/api-<area>.md for
+// each feature area.
+const apiDocGlob = "../../docs/api*.md"
+
+// apiDoc is one file of the API reference.
+type apiDoc struct{ name, text string }
 
 // apiDocHeading is an endpoint heading of docs/api.md: "### `METHOD /path`".
 var apiDocHeading = regexp.MustCompile("^### `([A-Z]+) (/\\S*)`$")
@@ -22,30 +28,11 @@ var apiDocHeading = regexp.MustCompile("^### `([A-Z]+) (/\\S*)`$")
 // routes without a heading, headings without a route, duplicated headings,
 // and headings that look like endpoint headings but are not in the exact
 // form (so a typo cannot hide an endpoint from the check).
-func apiDocDiff(doc string, routes []route) []string {
+func apiDocDiff(docs []apiDoc, routes []route) []string {
 	var problems []string
-	documented := map[string]int{} // "METHOD /path" -> line
-	for i, line := range strings.Split(doc, "\n") {
-		line = strings.TrimRight(line, " \t\r")
-		if !strings.HasPrefix(line, "### `") {
-			continue
-		}
-		m := apiDocHeading.FindStringSubmatch(line)
-		if m == nil {
-			if strings.Contains(line, "/api/") {
-				problems = append(problems, fmt.Sprintf("docs/api.md:%d: heading %q is not of the form \"### `METHOD /api/v1/path`\"", i+1, line))
-			}
-			continue
-		}
-		if !strings.HasPrefix(m[2], "/api/") {
-			continue // /log/..., /healthz: not in the route table
-		}
-		key := m[1] + " " + m[2]
-		if first, dup := documented[key]; dup {
-			problems = append(problems, fmt.Sprintf("docs/api.md:%d: %s is documented twice (first at line %d)", i+1, key, first))
-			continue
-		}
-		documented[key] = i + 1
+	documented := map[string]string{} // "METHOD /path" -> file:line
+	for _, doc := range docs {
+		problems = append(problems, scanAPIDoc(doc, documented)...)
 	}
 	served := map[string]bool{}
 	for _, rt := range routes {
@@ -55,28 +42,67 @@ func apiDocDiff(doc string, routes []route) []string {
 		key := rt.method + " " + rt.path
 		served[key] = true
 		if _, ok := documented[key]; !ok {
-			problems = append(problems, fmt.Sprintf("route %s (routes.go) has no heading \"### `%s`\" in docs/api.md", key, key))
+			problems = append(problems, fmt.Sprintf("route %s (routes.go) has no heading \"### `%s`\" in docs/api*.md", key, key))
 		}
 	}
 	var extra []string
-	for key, line := range documented {
+	for key, at := range documented {
 		if !served[key] {
-			extra = append(extra, fmt.Sprintf("docs/api.md:%d: documents %s, which routes.go does not serve", line, key))
+			extra = append(extra, fmt.Sprintf("%s: documents %s, which routes.go does not serve", at, key))
 		}
 	}
 	slices.Sort(extra)
 	return append(problems, extra...)
 }
 
-// TestAPIDocumentsEveryRoute keeps docs/api.md in step with routes.go:
+// scanAPIDoc records the endpoint headings of one reference file in
+// documented and returns the problems found in it.
+func scanAPIDoc(doc apiDoc, documented map[string]string) []string {
+	var problems []string
+	for i, line := range strings.Split(doc.text, "\n") {
+		at := fmt.Sprintf("%s:%d", doc.name, i+1)
+
+		line = strings.TrimRight(line, " \t\r")
+		if !strings.HasPrefix(line, "### `") {
+			continue
+		}
+		m := apiDocHeading.FindStringSubmatch(line)
+		if m == nil {
+			if strings.Contains(line, "/api/") {
+				problems = append(problems, fmt.Sprintf("%s: heading %q is not of the form \"### `METHOD /api/v1/path`\"", at, line))
+			}
+			continue
+		}
+		if !strings.HasPrefix(m[2], "/api/") {
+			continue // /log/..., /healthz: not in the route table
+		}
+		key := m[1] + " " + m[2]
+		if first, dup := documented[key]; dup {
+			problems = append(problems, fmt.Sprintf("%s: %s is documented twice (first at %s)", at, key, first))
+			continue
+		}
+		documented[key] = at
+	}
+	return problems
+}
+
+// TestAPIDocumentsEveryRoute keeps docs/api*.md in step with routes.go:
 // every /api/ route has its section and every documented endpoint exists.
 func TestAPIDocumentsEveryRoute(t *testing.T) {
-	doc, err := os.ReadFile(apiDocPath)
-	if err != nil {
-		t.Fatalf("read the API reference: %v", err)
+	names, err := filepath.Glob(apiDocGlob)
+	if err != nil || len(names) == 0 {
+		t.Fatalf("find the API reference (%s): %v", apiDocGlob, err)
+	}
+	var docs []apiDoc
+	for _, name := range names {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatalf("read the API reference: %v", err)
+		}
+		docs = append(docs, apiDoc{strings.TrimPrefix(name, "../../"), string(b)})
 	}
 	routes := newTestEnv(t, storetest.SQLite(t), nil).web.routes()
-	for _, p := range apiDocDiff(string(doc), routes) {
+	for _, p := range apiDocDiff(docs, routes) {
 		t.Error(p)
 	}
 }
@@ -109,7 +135,7 @@ func TestAPIDocDiffFindsDifferences(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := apiDocDiff(tt.doc, routes)
+			got := apiDocDiff([]apiDoc{{"docs/api.md", tt.doc}}, routes)
 			if len(got) != len(tt.want) {
 				t.Fatalf("got %d problems, want %d:\n%s", len(got), len(tt.want), strings.Join(got, "\n"))
 			}

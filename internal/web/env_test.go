@@ -28,6 +28,7 @@ import (
 	"github.com/veche/veche/internal/identity/password"
 	"github.com/veche/veche/internal/keys"
 	"github.com/veche/veche/internal/mail"
+	"github.com/veche/veche/internal/participation"
 	"github.com/veche/veche/internal/privacy"
 	"github.com/veche/veche/internal/privacy/fieldcrypt"
 	"github.com/veche/veche/internal/secops"
@@ -43,17 +44,19 @@ const testPassword = "correct horse battery staple"
 var testHasherParams = password.Params{Memory: 1024, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
 
 type testEnv struct {
-	t      testing.TB
-	db     *store.DB
-	srv    *httptest.Server
-	web    *Server
-	id     *identity.Service
-	log    *auditlog.Log
-	events *secops.Recorder
-	sent   *mail.MemorySender
-	crypt  *fieldcrypt.Service
-	outbox *mail.Dispatcher
-	logBuf *syncBuffer
+	part      *participation.Service
+	censusKey []byte
+	t         testing.TB
+	db        *store.DB
+	srv       *httptest.Server
+	web       *Server
+	id        *identity.Service
+	log       *auditlog.Log
+	events    *secops.Recorder
+	sent      *mail.MemorySender
+	crypt     *fieldcrypt.Service
+	outbox    *mail.Dispatcher
+	logBuf    *syncBuffer
 
 	mu  sync.Mutex
 	now time.Time
@@ -115,8 +118,9 @@ func newTestEnv(t testing.TB, db *store.DB, limits map[string]secops.Limit) *tes
 	}
 	e.web, err = New(Deps{Identity: e.id, Events: e.events, Limits: secops.NewLimiter(limits, []byte("rate")),
 		Log: e.log, Logger: logger, FormKey: ks.Derive("form"), Access: access,
-		Consents: privacy.NewConsents(db, e.log, e.id.Pseudonym, ed25519.NewKeyFromSeed(ks.Derive("veche consent receipt v1"))),
-		Requests: privacy.NewRequests(db, e.log, e.crypt, e.id.Pseudonym)})
+		Consents:      privacy.NewConsents(db, e.log, e.id.Pseudonym, ed25519.NewKeyFromSeed(ks.Derive("veche consent receipt v1"))),
+		Requests:      privacy.NewRequests(db, e.log, e.crypt, e.id.Pseudonym),
+		Participation: e.participation(ks)})
 	if err != nil {
 		t.Fatal(err)
 	}

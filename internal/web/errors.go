@@ -12,6 +12,11 @@ import (
 
 	"github.com/veche/veche/internal/i18n"
 	"github.com/veche/veche/internal/identity"
+	"github.com/veche/veche/internal/participation/budget"
+	"github.com/veche/veche/internal/participation/consultation"
+	"github.com/veche/veche/internal/participation/moderation"
+	"github.com/veche/veche/internal/participation/petition"
+	"github.com/veche/veche/internal/participation/survey"
 	"github.com/veche/veche/internal/privacy"
 	"github.com/veche/veche/internal/validate"
 )
@@ -93,6 +98,19 @@ func classify(err error) (status int, code string) {
 		return http.StatusUnprocessableEntity, "receipt_invalid"
 	case errors.Is(err, identity.ErrBusy):
 		return http.StatusServiceUnavailable, "busy"
+	case errors.Is(err, survey.ErrAlreadyAnswered), errors.Is(err, survey.ErrQuestionsLocked), errors.Is(err, survey.ErrResultsNotYet):
+		return http.StatusConflict, surveyCode(err)
+	case errors.Is(err, budget.ErrLocked), errors.Is(err, budget.ErrNoBallot), errors.Is(err, budget.ErrNotClosed):
+		return http.StatusConflict, budget.Code(err)
+	case errors.Is(err, moderation.ErrAlreadyFlagged):
+		return http.StatusConflict, "already_flagged"
+	case errors.Is(err, moderation.ErrNotApplicable):
+		return http.StatusConflict, "decision_not_applicable"
+	case errors.Is(err, consultation.ErrNotClosed), errors.Is(err, petition.ErrNotClosed):
+		return http.StatusConflict, "results_not_closed"
+	}
+	if status, code, ok := classifyParticipation(err); ok {
+		return status, code
 	}
 	return http.StatusInternalServerError, "internal"
 }
@@ -106,6 +124,9 @@ func message(lang i18n.Lang, err error, code string) string {
 	var rl *rateLimitedError
 	if errors.As(err, &rl) {
 		return i18n.T(lang, "error.rate_limited", "seconds", retrySeconds(rl.wait))
+	}
+	if msg, ok := participationMessage(lang, err); ok {
+		return msg
 	}
 	return i18n.T(lang, "error."+code)
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/veche/veche/internal/i18n"
 	"github.com/veche/veche/internal/identity"
+	"github.com/veche/veche/internal/participation/markdown"
 	"github.com/veche/veche/internal/privacy"
 	"github.com/veche/veche/internal/validate"
 )
@@ -40,6 +41,8 @@ type pages struct {
 
 var templateFuncs = template.FuncMap{
 	"datetime": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
+	"md":       markdown.HTML,
+	"spaceURL": spaceURL,
 }
 
 func loadPages() (*pages, error) {
@@ -50,10 +53,10 @@ func loadPages() (*pages, error) {
 	p := &pages{byName: map[string]*template.Template{}}
 	for _, n := range names {
 		base := strings.TrimSuffix(path.Base(n), ".html")
-		if base == "layout" || base == "partials" {
+		if base == "layout" || base == "partials" || base == "feedback" {
 			continue
 		}
-		t, err := template.New("layout.html").Funcs(templateFuncs).ParseFS(templateFiles, "templates/layout.html", "templates/partials.html", n)
+		t, err := template.New("layout.html").Funcs(templateFuncs).ParseFS(templateFiles, "templates/layout.html", "templates/partials.html", "templates/feedback.html", n)
 		if err != nil {
 			return nil, fmt.Errorf("web: template %s: %w", base, err)
 		}
@@ -113,11 +116,25 @@ func (v *view) AccessPurposes() []privacy.AccessPurpose { return privacy.AccessP
 func (v *view) Can(perm string) bool { return v.Principal.Can(identity.Permission(perm)) }
 
 func fieldMessage(lang i18n.Lang, fe validate.FieldError) string {
-	kv := []any{"field", i18n.T(lang, "field."+fe.Field)}
+	kv := []any{"field", i18n.T(lang, "field."+fieldLabelKey(fe.Field))}
 	for k, val := range fe.Params {
 		kv = append(kv, k, val)
 	}
 	return i18n.T(lang, "error.field."+fe.Code, kv...)
+}
+
+// fieldLabelKey names a field's label in the catalog: a field of a
+// repeated group ("phases.2.name") uses the group's label ("phases.name").
+func fieldLabelKey(field string) string {
+	parts := strings.Split(field, ".")
+	out := parts[:0]
+	for _, p := range parts {
+		if p != "" && strings.Trim(p, "0123456789") == "" {
+			continue
+		}
+		out = append(out, p)
+	}
+	return strings.Join(out, ".")
 }
 
 // render writes page name with data. Pages are rendered to a buffer first

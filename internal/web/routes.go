@@ -4,6 +4,7 @@ import (
 	"errors"
 	"mime"
 	"net/http"
+	"slices"
 
 	"github.com/veche/veche/internal/identity"
 	"github.com/veche/veche/internal/secops"
@@ -30,8 +31,14 @@ type route struct {
 	h            handler
 }
 
-// routes is every page and API endpoint with its permission.
+// routes is every page and API endpoint with its permission: the
+// foundation's here, each feature area's in routes_<area>.go.
 func (s *Server) routes() []route {
+	return slices.Concat(s.foundationRoutes(), s.participationRoutes(), s.budgetRoutes(), s.surveyRoutes(), s.moderationRoutes(), s.notifyRoutes(), s.searchRoutes())
+}
+
+// foundationRoutes are the routes of accounts, security and privacy.
+func (s *Server) foundationRoutes() []route {
 	self := needs(identity.PermAccountSelf)
 	return []route{
 		{"GET", "/{$}", public, s.home},
@@ -69,6 +76,11 @@ func (s *Server) routes() []route {
 		{"GET", "/account/data.json", self, s.exportJSON},
 		{"GET", "/account/erase", self, s.eraseAccountForm},
 		{"POST", "/account/erase", self, s.eraseAccount},
+		{"GET", "/account/email", self, s.emailChangeForm},
+		{"POST", "/account/email", self, s.emailChange},
+		{"POST", "/account/email/cancel", self, s.emailChangeCancel},
+		{"GET", "/account/email/confirm", public, s.emailConfirmForm},
+		{"POST", "/account/email/confirm", public, s.emailConfirm},
 		{"GET", "/account/sessions", self, s.sessionsPage},
 		{"POST", "/account/sessions/{id}/revoke", self, s.revokeSession},
 
@@ -82,6 +94,7 @@ func (s *Server) routes() []route {
 		{"GET", "/privacy/access-review", needs(identity.PermAccessReview), s.accessReviewPage},
 		{"GET", "/privacy/requests", needs(identity.PermRequestsHandle), s.requestQueuePage},
 		{"POST", "/privacy/requests/{id}", needs(identity.PermRequestsHandle), s.closeRequest},
+		{"POST", "/privacy/restrictions/{id}/lift", needs(identity.PermRequestsHandle), s.liftRestriction},
 
 		{"POST", "/api/v1/accounts", public, apiCall(s, s.apiRegister)},
 		{"POST", "/api/v1/accounts/verify", public, apiCall(s, s.apiVerifyEmail)},
@@ -100,6 +113,9 @@ func (s *Server) routes() []route {
 		{"POST", "/api/v1/consent-receipts/verify", public, apiCall(s, s.apiVerifyReceipt)},
 		{"POST", "/api/v1/account/reauth", self, apiCall(s, s.apiReauth)},
 		{"POST", "/api/v1/account/password", self, apiCall(s, s.apiChangePassword)},
+		{"POST", "/api/v1/account/email", self, apiCall(s, s.apiEmailChange)},
+		{"DELETE", "/api/v1/account/email", self, apiCall(s, s.apiEmailChangeCancel)},
+		{"POST", "/api/v1/account/email/confirm", public, apiCall(s, s.apiEmailConfirm)},
 		{"POST", "/api/v1/account/mfa/totp", self, apiCall(s, s.apiMFABegin)},
 		{"POST", "/api/v1/account/mfa/totp/confirm", self, apiCall(s, s.apiMFAConfirm)},
 		{"DELETE", "/api/v1/account/mfa/totp", self, apiCall(s, s.apiMFADisable)},
@@ -115,6 +131,10 @@ func (s *Server) routes() []route {
 		{"GET", "/api/v1/privacy/record", needs(identity.PermProcessingRecord), apiCall(s, s.apiProcessingRecord)},
 		{"GET", "/api/v1/account/access-log", self, apiCall(s, s.apiMyAccessLog)},
 		{"GET", "/api/v1/privacy/break-glass", needs(identity.PermAccessReview), apiCall(s, s.apiBreakGlass)},
+		{"GET", "/api/v1/privacy/requests", needs(identity.PermRequestsHandle), apiCall(s, s.apiRequestQueue)},
+		{"POST", "/api/v1/privacy/requests/{id}", needs(identity.PermRequestsHandle), apiCall(s, s.apiAnswerRequest)},
+		{"GET", "/api/v1/privacy/restrictions", needs(identity.PermRequestsHandle), apiCall(s, s.apiRestrictions)},
+		{"POST", "/api/v1/privacy/restrictions/{id}/lift", needs(identity.PermRequestsHandle), apiCall(s, s.apiLiftRestriction)},
 	}
 }
 

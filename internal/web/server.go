@@ -27,6 +27,7 @@ import (
 	"github.com/veche/veche/internal/auditlog"
 	"github.com/veche/veche/internal/i18n"
 	"github.com/veche/veche/internal/identity"
+	"github.com/veche/veche/internal/participation"
 	"github.com/veche/veche/internal/privacy"
 	"github.com/veche/veche/internal/secops"
 )
@@ -57,12 +58,16 @@ type Deps struct {
 	Consents    *privacy.Consents   // consent records and receipts
 	Requests    *privacy.Requests   // data-subject requests for the DPO
 	Inactivity  identity.Inactivity // when unused accounts are erased, for the notice
+	// Participation is the core of the participation spaces: processes,
+	// the census and eligibility; the spaces' services are built on it.
+	Participation *participation.Service
 }
 
 // Server serves veche's pages and API.
 type Server struct {
 	Deps
 	id    *identity.Service
+	sp    spaces
 	pages *pages
 	mux   *http.ServeMux
 }
@@ -73,7 +78,7 @@ func New(d Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{Deps: d, id: d.Identity, pages: p, mux: http.NewServeMux()}
+	s := &Server{Deps: d, id: d.Identity, sp: newSpaces(d.Participation), pages: p, mux: http.NewServeMux()}
 	for _, rt := range s.routes() {
 		s.mux.Handle(rt.method+" "+rt.path, s.guard(rt))
 	}
