@@ -308,6 +308,7 @@ func TestEveryPageRouteIsCheckedForAccessibility(t *testing.T) {
 // language, as a person allowed to see it, with data on the page, and
 // checks it with axe-core (WCAG 2.0/2.1/2.2 A and AA) in headless Chromium.
 func TestEveryPagePassesAxe(t *testing.T) {
+	browsertest.Need(t)
 	fx := newA11yFixture(t)
 	visits := a11yVisits(fx)
 	for _, lang := range i18n.Langs {

@@ -259,10 +259,10 @@ func Available() string {
 	return ""
 }
 
-// New opens a page in a fresh browser context (its own cookies and
-// storage) of the shared Chromium, closed when t ends. It skips t (or fails
-// it, when browser tests are required) if Chromium or axe-core is missing.
-func New(t testing.TB) *Page {
+// Need skips t (or fails it, when browser tests are required) unless
+// browser tests can run here. A test that opens its pages inside subtests
+// calls it first, so that it is the test itself that skips.
+func Need(t testing.TB) {
 	t.Helper()
 	if why := Available(); why != "" {
 		if os.Getenv(EnvMode) == "off" {
@@ -270,6 +270,14 @@ func New(t testing.TB) *Page {
 		}
 		unavailable(t, why)
 	}
+}
+
+// New opens a page in a fresh browser context (its own cookies and
+// storage) of the shared Chromium, closed when t ends. It skips t (or fails
+// it, when browser tests are required) if Chromium or axe-core is missing.
+func New(t testing.TB) *Page {
+	t.Helper()
+	Need(t)
 	b, err := sharedBrowser()
 	if err != nil {
 		unavailable(t, err.Error())
