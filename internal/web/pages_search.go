@@ -1,22 +1,37 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
 
 	"github.com/veche/veche/internal/participation/search"
+	"github.com/veche/veche/internal/validate"
 )
 
 // searchQuery reads a search from the address: q, process, kind, status,
-// district, sort, page. Values that do not parse are dropped, never
-// refused: search is forgiving.
+// district, sort, page. A process or page that is not a whole number is
+// marked -1, which [search.Query.Check] refuses with the field named.
 func searchQuery(r *http.Request) search.Query {
 	v := r.URL.Query()
 	q := search.Query{Text: v.Get("q"), Kind: v.Get("kind"), State: v.Get("status"), District: v.Get("district"), Sort: v.Get("sort")}
-	q.Process, _ = strconv.ParseInt(v.Get("process"), 10, 64)
-	q.Page, _ = strconv.Atoi(v.Get("page"))
+	q.Process = queryNumber(v.Get("process"))
+	q.Page = int(queryNumber(v.Get("page")))
 	return q
+}
+
+// queryNumber is a positive whole number from the address, 0 when absent,
+// and -1 when present but not one.
+func queryNumber(s string) int64 {
+	if s == "" {
+		return 0
+	}
+	n, err := strconv.ParseInt(s, 10, 32)
+	if err != nil || n < 1 {
+		return -1
+	}
+	return n
 }
 
 // hitURL is the page of a search result.
@@ -70,6 +85,12 @@ func (s *Server) searchPage(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 	data["Processes"] = processes
 	if r.URL.RawQuery != "" {
 		res, err := s.sp.search.Search(r.Context(), q)
+		var invalid validate.Errors
+		if errors.As(err, &invalid) {
+			data["Query"] = search.Query{Text: q.Text, District: q.District}
+			s.renderForm(w, r, c, http.StatusUnprocessableEntity, "search", data, r.URL.Query(), invalid)
+			return
+		}
 		if err != nil {
 			s.fail(w, r, c, err)
 			return

@@ -23,6 +23,11 @@ func init() {
 			process = fx.participationData().process
 		}
 		return map[string][]a11yVisit{
+			"/search": {
+				{"/search", 200},
+				{"/search?q=oaks", 200},
+				{"/search?q=oaks&kind=proposal&status=finished&sort=oldest&process=parks&page=0", 422},
+			},
 			"/processes/{id}/activity": {
 				{fmt.Sprintf("/processes/%d/activity", process), 200},
 				{fmt.Sprintf("/processes/%d/activity?page=2", process), 200},

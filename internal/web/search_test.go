@@ -131,3 +131,39 @@ func TestSearchActivityAndResultsThroughPages(t *testing.T) {
 		}
 	})
 }
+
+// TestSearchRefusesFiltersNotInTheirLists: a filter value that is not one
+// of its list is refused with 422 naming the field, on the page (the form
+// shown again with the message) and in the API, rather than silently
+// searching everything; the words to find are never refused.
+func TestSearchRefusesFiltersNotInTheirLists(t *testing.T) {
+	e := newTestEnv(t, storetest.SQLite(t), nil)
+	visitor := e.browser()
+	for _, tc := range []struct {
+		query, field, message string
+	}{
+		{"kind=proposal", "kind", "Choose what to search for from the list."},
+		{"status=finished", "status", "Choose a status from the list."},
+		{"sort=oldest", "sort", "Choose an order from the list."},
+		{"process=parks", "process", "Process must be a whole number."},
+		{"process=-3", "process", "Process must be a whole number."},
+		{"page=0", "page", "Page must be a whole number."},
+		{"page=99999999999", "page", "Page must be a whole number."},
+	} {
+		t.Run(tc.query, func(t *testing.T) {
+			p := visitor.get("/search?q=trees&" + tc.query)
+			if p.status != http.StatusUnprocessableEntity || !strings.Contains(p.body, tc.message) || !strings.Contains(p.body, `value="trees"`) {
+				t.Errorf("page: %d, want 422 with %q and the words kept:\n%s", p.status, tc.message, p.body)
+			}
+			a := visitor.get("/api/v1/search?q=trees&" + tc.query)
+			if a.status != http.StatusUnprocessableEntity || !strings.Contains(a.body, `"field": "`+tc.field+`"`) {
+				t.Errorf("api: %d, want 422 naming %s: %s", a.status, tc.field, a.body)
+			}
+		})
+	}
+	for _, q := range []string{"", "kind=&status=&sort=&process=&page=", "sort=relevance&page=2", "q=" + url.QueryEscape(`"oaks" OR *`)} {
+		if p := visitor.get("/api/v1/search?" + q); p.status != http.StatusOK {
+			t.Errorf("GET /api/v1/search?%s: %d %s", q, p.status, p.body)
+		}
+	}
+}

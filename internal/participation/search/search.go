@@ -48,6 +48,7 @@ import (
 	"time"
 
 	"github.com/veche/veche/internal/store"
+	"github.com/veche/veche/internal/validate"
 )
 
 // Kinds of searchable items.
@@ -263,9 +264,35 @@ type Results struct {
 	Pages int      `json:"pages"`
 }
 
-// Search runs q. Unknown filter values are ignored rather than refused,
-// so a hand-edited address still shows results.
+// Check refuses filter values that are not in their lists, so that a
+// mistyped filter is said to be wrong rather than silently widening the
+// search to everything. The words to find are never refused: anything
+// typed there is searched for as words (see [Terms]).
+func (q Query) Check() error {
+	var errs validate.Errors
+	if q.Kind != "" && !contains(Kinds, q.Kind) {
+		errs.Add("kind", "unknown_search_kind", nil)
+	}
+	if q.State != "" && !contains(States, q.State) {
+		errs.Add("status", "unknown_status", nil)
+	}
+	if q.Sort != "" && q.Sort != SortNewest && q.Sort != SortRelevance {
+		errs.Add("sort", "unknown_sort", nil)
+	}
+	if q.Process < 0 {
+		errs.Add("process", "not_a_number", nil)
+	}
+	if q.Page < 0 {
+		errs.Add("page", "not_a_number", nil)
+	}
+	return errs.Err()
+}
+
+// Search runs q, after [Query.Check].
 func (s *Service) Search(ctx context.Context, q Query) (*Results, error) {
+	if err := q.Check(); err != nil {
+		return nil, err
+	}
 	if err := s.Ensure(ctx); err != nil {
 		return nil, err
 	}
@@ -278,12 +305,6 @@ func (s *Service) Search(ctx context.Context, q Query) (*Results, error) {
 	}
 	if q.Sort != SortNewest {
 		q.Sort = SortRelevance
-	}
-	if !contains(Kinds, q.Kind) {
-		q.Kind = ""
-	}
-	if !contains(States, q.State) {
-		q.State = ""
 	}
 	q.District = strings.TrimSpace(q.District)
 	terms := Terms(q.Text)
