@@ -138,14 +138,10 @@ func formInt(v string) int64 {
 var participationFuncs = template.FuncMap{
 	"inc":  func(i int) int { return i + 1 },
 	"join": strings.Join,
-	// seq lists from..to, for pagers.
-	"seq": func(from, to int) []int {
-		out := make([]int, 0, max(0, to-from+1))
-		for i := from; i <= to; i++ {
-			out = append(out, i)
-		}
-		return out
-	},
+	// pages lists the page numbers a pager links: the first and last,
+	// and two either side of the current one, with 0 for each gap, so a
+	// list of thousands of pages stays a dozen links long.
+	"pages": pagerWindow,
 	// commentView and meterView pair the page's view with one item, for
 	// templates that recurse or repeat.
 	"commentView": func(v *view, c *consultation.Comment) any {
@@ -179,4 +175,26 @@ func reportLinks(report string, space int64) string {
 		sub := reportRef.FindStringSubmatch(m)
 		return sub[1] + "[#" + sub[2] + sub[3] + "](" + base + "#" + sub[2] + sub[3] + ")"
 	})
+}
+
+// pagerWindow is the pages template function: the pages to link out of
+// 1..total around current, 0 standing for a run of pages left out (a gap
+// of a single page is linked instead).
+func pagerWindow(current, total int) []int {
+	const around = 2
+	var out []int
+	for n := 1; n <= total; n++ {
+		if n == 1 || n == total || (n >= current-around && n <= current+around) {
+			out = append(out, n)
+			continue
+		}
+		if n == current-around-1 && n == 2 || n == current+around+1 && n == total-1 {
+			out = append(out, n) // a gap of one page: link it
+			continue
+		}
+		if len(out) > 0 && out[len(out)-1] != 0 {
+			out = append(out, 0)
+		}
+	}
+	return out
 }
