@@ -12,6 +12,9 @@ import (
 	"github.com/gtank/ristretto255"
 )
 
+// randReader is the source of randomness when a caller passes nil.
+var randReader = rand.Reader
+
 // Domain is the prefix of every hash this package computes, so that no
 // hash of veche's voting protocol can be mistaken for a hash of another
 // protocol, or of another version of this one.
@@ -59,7 +62,7 @@ func DecodeScalar(b []byte) (*ristretto255.Scalar, error) {
 // r is nil), reduced mod ℓ (RFC 9496 §4.4), so its bias is below 2⁻²⁵⁰.
 func RandomScalar(r io.Reader) (*ristretto255.Scalar, error) {
 	if r == nil {
-		r = rand.Reader
+		r = randReader
 	}
 	var b [64]byte
 	if _, err := io.ReadFull(r, b[:]); err != nil {
@@ -142,4 +145,36 @@ func (t *Transcript) Digest() [32]byte {
 	var d [32]byte
 	copy(d[:], t.h.Sum(nil))
 	return d
+}
+
+// scalarFromUint returns v as a scalar.
+func scalarFromUint(v uint64) *ristretto255.Scalar {
+	var b [ScalarSize]byte
+	binary.LittleEndian.PutUint64(b[:], v)
+	s, err := ristretto255.NewScalar().SetCanonicalBytes(b[:])
+	if err != nil {
+		panic("voting: small integer is not a canonical scalar") // cannot happen
+	}
+	return s
+}
+
+// isIdentity reports whether e is the identity element.
+func isIdentity(e *ristretto255.Element) bool {
+	return e.Equal(ristretto255.NewIdentityElement()) == 1
+}
+
+// isZero reports whether s is zero.
+func isZero(s *ristretto255.Scalar) bool {
+	return s.Equal(ristretto255.NewScalar()) == 1
+}
+
+// copyElement returns a fresh copy of e, so that callers cannot change
+// an element this package holds.
+func copyElement(e *ristretto255.Element) *ristretto255.Element {
+	return ristretto255.NewIdentityElement().Set(e)
+}
+
+// multipleOfG returns v·G, for a public v.
+func multipleOfG(v uint64) *ristretto255.Element {
+	return ristretto255.NewIdentityElement().ScalarBaseMult(scalarFromUint(v))
 }
