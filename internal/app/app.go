@@ -120,8 +120,14 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Instance, erro
 	}
 	accessLog := privacy.NewAccessLog(db)
 	in.Identity.Access = accessLog
-	in.Events = secops.NewRecorder(db, logger)
-	in.Retention = privacy.NewRetentionJob(db, in.Log)
+	in.Events = secops.NewRecorder(db, logger, in.Crypt)
+	if n, err := in.Events.SealLegacyRows(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("seal security-event addresses stored in clear by an older version: %w", err)
+	} else if n > 0 {
+		logger.Info("sealed security-event addresses that an older version stored in clear", "rows", n)
+	}
+	in.Retention = privacy.NewRetentionJob(db, in.Log, in.Crypt)
 	in.Requests = privacy.NewRequests(db, in.Log, in.Crypt, in.Identity.Pseudonym)
 	in.Participation = participation.New(db, in.Log, in.Crypt, in.Identity.Pseudonym,
 		participation.Keys{Census: ks.Derive(keys.PurposeCensus), Handles: ks.Derive(keys.PurposeHandles)})
@@ -241,8 +247,8 @@ func (in *Instance) RunJobs(ctx context.Context) *sync.WaitGroup {
 					in.Mail.Wake()
 				}
 				for _, r := range res {
-					if r.Rows > 0 {
-						in.Logger.Info("retention", "table", r.Table, "action", string(r.Action), "rows", r.Rows)
+					if r.Rows > 0 || r.Keys > 0 {
+						in.Logger.Info("retention", "table", r.Table, "action", string(r.Action), "rows", r.Rows, "day_keys_erased", r.Keys)
 					}
 				}
 			}

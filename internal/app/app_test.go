@@ -22,6 +22,8 @@ import (
 	"time"
 
 	"github.com/veche/veche/internal/identity"
+	"github.com/veche/veche/internal/secops"
+	"github.com/veche/veche/internal/store"
 	"github.com/veche/veche/internal/store/storetest"
 )
 
@@ -178,9 +180,10 @@ func TestNoPersonalValueInClearInTheDatabaseFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	const (
-		email = "ales.zmitrovich@example.org"
-		ip    = "198.51.100.77"
-		ua    = "Mozilla/5.0 (X11; Linux) PersonalBrowser/42.0"
+		email   = "ales.zmitrovich@example.org"
+		ip      = "198.51.100.77"
+		ua      = "Mozilla/5.0 (X11; Linux) PersonalBrowser/42.0"
+		eventIP = "198.51.100.91"
 	)
 	if _, err := in.Identity.CreateAccount(ctx, email, "correct horse battery staple", nil); err != nil {
 		t.Fatal(err)
@@ -200,6 +203,10 @@ func TestNoPersonalValueInClearInTheDatabaseFiles(t *testing.T) {
 	if err != nil || len(sessions) != 1 || sessions[0].IP != ip || sessions[0].UserAgent != ua {
 		t.Fatalf("sealed session client does not read back: %+v, %v", sessions, err)
 	}
+	in.Events.Record(ctx, secops.Event{Kind: secops.SignInFailed, IP: eventIP, Route: "/signin"})
+	if evs, err := in.Events.Events(ctx, secops.Filter{IP: eventIP}); err != nil || len(evs) != 1 || evs[0].IP != eventIP {
+		t.Fatalf("sealed security-event address does not read back: %+v, %v", evs, err)
+	}
 	if _, err := in.DB.SQL().ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
 		t.Fatal(err)
 	}
@@ -214,9 +221,38 @@ func TestNoPersonalValueInClearInTheDatabaseFiles(t *testing.T) {
 	if len(raw) == 0 {
 		t.Fatal("no database file read")
 	}
-	for _, v := range []string{email, "ales.zmitrovich", ip, "PersonalBrowser"} {
+	for _, v := range []string{email, "ales.zmitrovich", ip, "PersonalBrowser", eventIP} {
 		if strings.Contains(string(raw), v) {
 			t.Errorf("the database files hold %q in clear", v)
 		}
+	}
+}
+
+// TestStartUpSealsSecurityEventAddressesStoredInClear: an instance that
+// an older version left with addresses in clear has them sealed when it
+// next starts.
+func TestStartUpSealsSecurityEventAddressesStoredInClear(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	cfg := Config{DataDir: dir, Addr: "127.0.0.1:0", Keyring: "local"}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	in, err := Open(ctx, cfg, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := in.DB.Exec(ctx, "INSERT INTO security_events (at, kind, ip) VALUES (?, 'signin_failed', '203.0.113.61')", store.Micros(time.Now())); err != nil {
+		t.Fatal(err)
+	}
+	in.Close()
+	in, err = Open(ctx, cfg, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	var clear int
+	in.DB.QueryRow(ctx, "SELECT COUNT(*) FROM security_events WHERE ip <> ''").Scan(&clear)
+	evs, err := in.Events.Events(ctx, secops.Filter{IP: "203.0.113.61"})
+	if clear != 0 || err != nil || len(evs) != 1 || evs[0].IP != "203.0.113.61" {
+		t.Fatalf("after start-up: %d rows in clear, events %+v, %v; want none in clear and the address sealed", clear, evs, err)
 	}
 }

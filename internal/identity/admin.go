@@ -196,7 +196,7 @@ func nullID(id int64) any {
 }
 
 // securityEventData is what a security event shows of the person it names.
-var securityEventData = []string{"security_events.at", "security_events.ip", "security_events.account", "security_events.route", "security_events.detail"}
+var securityEventData = []string{"security_events.at", "security_events.ip_sealed", "security_events.account", "security_events.route", "security_events.detail"}
 
 // RecordSecurityEventReads records in the access log that p, holding
 // [PermSecurityEventsRead], was shown security events naming the accounts

@@ -210,16 +210,27 @@ func TestRecordListsEveryPurposeAndField(t *testing.T) {
 
 // TestConsentGivenBeforeAMaterialChangeMustBeRenewed: a consent recorded
 // under an older notice, when a later version is marked material, no
-// longer counts until the person gives it again.
+// longer counts until the person gives it again; a change that is not
+// material asks nobody again.
 func TestConsentGivenBeforeAMaterialChangeMustBeRenewed(t *testing.T) {
 	cur := privacy.CurrentNotice().Version
+	material := 0 // the latest material version
+	for _, v := range privacy.NoticeVersions {
+		if v.Material {
+			material = v.Version
+		}
+	}
+	if material < 2 {
+		t.Fatalf("the test needs a material version after v1, latest is v%d", material)
+	}
 	tests := []struct {
 		rec  privacy.ConsentRecord
 		want bool
 	}{
 		{privacy.ConsentRecord{State: privacy.ConsentGiven, NoticeVersion: cur}, false},
-		{privacy.ConsentRecord{State: privacy.ConsentGiven, NoticeVersion: cur - 1}, true}, // v1 is material
-		{privacy.ConsentRecord{State: privacy.ConsentWithdrawn, NoticeVersion: cur - 1}, false},
+		{privacy.ConsentRecord{State: privacy.ConsentGiven, NoticeVersion: material - 1}, true},
+		{privacy.ConsentRecord{State: privacy.ConsentGiven, NoticeVersion: material}, false},
+		{privacy.ConsentRecord{State: privacy.ConsentWithdrawn, NoticeVersion: material - 1}, false},
 	}
 	for _, tt := range tests {
 		if got := privacy.NeedsRenewal(tt.rec); got != tt.want {

@@ -27,6 +27,7 @@ import (
 type restrictionEnv struct {
 	db       *store.DB
 	log      *auditlog.Log
+	crypt    *fieldcrypt.Service
 	requests *privacy.Requests
 	consents *privacy.Consents
 	citizen  int64
@@ -46,7 +47,7 @@ func newRestrictionEnv(t *testing.T, db *store.DB) *restrictionEnv {
 	crypt := fieldcrypt.New(db, kr, make([]byte, 32), fieldcrypt.Options{})
 	pseud := auditlog.NewPseudonymizer(make([]byte, 32))
 	pseudonym := func(id int64) string { return pseud.Of("account", strconv.FormatInt(id, 10)) }
-	e := &restrictionEnv{db: db, log: log, requests: privacy.NewRequests(db, log, crypt, pseudonym)}
+	e := &restrictionEnv{db: db, log: log, crypt: crypt, requests: privacy.NewRequests(db, log, crypt, pseudonym)}
 	_, key, _ := ed25519.GenerateKey(rand.Reader)
 	e.consents = privacy.NewConsents(db, log, pseudonym, key)
 	for i, id := range []*int64{&e.citizen, &e.dpo} {
@@ -232,7 +233,7 @@ func TestRetentionHoldsBackRowsOfARestrictedPerson(t *testing.T) {
 		if err := e.requests.Restrictions.Restrict(ctx, e.dpo, e.citizen, "accountability", privacy.BasisRestriction, "Needed for a legal claim"); err != nil {
 			t.Fatal(err)
 		}
-		job := privacy.NewRetentionJob(db, e.log)
+		job := privacy.NewRetentionJob(db, e.log, e.crypt)
 		job.SetClock(func() time.Time { return now })
 		if _, err := job.Run(ctx); err != nil {
 			t.Fatal(err)

@@ -924,6 +924,20 @@ func TestAPISecurityEvents(t *testing.T) {
 						}
 					}
 				}},
+			{name: "by address", as: analyst, method: "GET", path: "/api/v1/security-events?ip=127.0.0.1", status: 200,
+				check: func(t *testing.T, r apiAnswer) {
+					if list, _ := r.body["events"].([]any); len(list) != len(ids) {
+						t.Fatalf("events of 127.0.0.1: %s; want all %d", r, len(ids))
+					}
+				}},
+			{name: "an address never seen", as: analyst, method: "GET", path: "/api/v1/security-events?ip=198.51.100.1", status: 200,
+				check: func(t *testing.T, r apiAnswer) {
+					if list, ok := r.body["events"].([]any); !ok || len(list) != 0 {
+						t.Fatalf("events of another address: %s", r)
+					}
+				}},
+			{name: "an address that is none", as: analyst, method: "GET", path: "/api/v1/security-events?ip=localhost", status: 422, code: "invalid_input",
+				check: fieldCode("ip", "not_an_address")},
 			{name: "an unknown kind", as: analyst, method: "GET", path: "/api/v1/security-events?kind=nonsense", status: 422, code: "invalid_input",
 				check: fieldCode("kind", "unknown_kind")},
 			{name: "before that is not a number", as: analyst, method: "GET", path: "/api/v1/security-events?before=yesterday", status: 422, code: "invalid_input",

@@ -109,7 +109,7 @@ func newTestEnv(t testing.TB, db *store.DB, limits map[string]secops.Limit) *tes
 	e.id.Access = access
 	e.sent = &mail.MemorySender{}
 	e.outbox = &mail.Dispatcher{DB: db, Crypt: e.crypt, Sender: e.sent, From: "veche <noreply@veche.test>", Holder: "test", Logger: logger}
-	e.events = secops.NewRecorder(db, logger)
+	e.events = secops.NewRecorder(db, logger, e.crypt)
 	if limits == nil {
 		limits = map[string]secops.Limit{}
 		for k := range secops.DefaultLimits {

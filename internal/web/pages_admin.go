@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/veche/veche/internal/identity"
 	"github.com/veche/veche/internal/privacy"
@@ -130,7 +132,7 @@ func (s *Server) securityEventsPage(w http.ResponseWriter, r *http.Request, c *r
 		s.fail(w, r, c, err)
 		return
 	}
-	data := map[string]any{"Events": events, "Kind": string(f.Kind), "Kinds": eventKinds}
+	data := map[string]any{"Events": events, "Kind": string(f.Kind), "IP": f.IP, "Kinds": eventKinds}
 	if len(events) == f.Limit {
 		data["Older"] = events[len(events)-1].ID
 	}
@@ -172,7 +174,7 @@ func (s *Server) readSecurityEvents(r *http.Request, c *reqCtx) ([]secops.Event,
 var eventKinds = []secops.EventKind{secops.SignInFailed, secops.MFAFailed, secops.ReauthFailed, secops.RateLimited,
 	secops.PermissionDenied, secops.CrossOrigin, secops.TokenInvalid}
 
-// eventFilter reads ?kind=&before= for the events page and API.
+// eventFilter reads ?kind=&ip=&before= for the events page and API.
 func eventFilter(r *http.Request) (secops.Filter, error) {
 	q := r.URL.Query()
 	f := secops.Filter{Limit: 100}
@@ -181,6 +183,12 @@ func eventFilter(r *http.Request) (secops.Filter, error) {
 			return f, validate.One("kind", "unknown_kind", nil)
 		}
 		f.Kind = secops.EventKind(k)
+	}
+	if ip := strings.TrimSpace(q.Get("ip")); ip != "" {
+		if _, err := netip.ParseAddr(ip); err != nil {
+			return f, validate.One("ip", "not_an_address", nil)
+		}
+		f.IP = ip
 	}
 	if b := q.Get("before"); b != "" {
 		n, err := strconv.ParseInt(b, 10, 64)

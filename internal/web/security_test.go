@@ -1,9 +1,11 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -753,10 +755,18 @@ func TestFailedSignInsAreRecordedWithoutSecrets(t *testing.T) {
 				t.Errorf("%s: no %s event", tc.name, tc.kind)
 				continue
 			}
-			var ip, account, route string
-			db.QueryRow(t.Context(), "SELECT ip, account, route FROM security_events WHERE kind = ? ORDER BY id DESC LIMIT 1", tc.kind).Scan(&ip, &account, &route)
-			if ip != "127.0.0.1" || account != tc.account || route != tc.route {
-				t.Errorf("%s: event ip=%q account=%q route=%q, want 127.0.0.1 %q %q", tc.name, ip, account, route, tc.account, tc.route)
+			var clearIP, account, route string
+			var sealedIP []byte
+			db.QueryRow(t.Context(), "SELECT ip, ip_sealed, account, route FROM security_events WHERE kind = ? ORDER BY id DESC LIMIT 1", tc.kind).
+				Scan(&clearIP, &sealedIP, &account, &route)
+			if clearIP != "" || len(sealedIP) == 0 || bytes.Contains(sealedIP, []byte("127.0.0.1")) {
+				t.Errorf("%s: event stores the address as %q in clear and %x sealed; want it only sealed", tc.name, clearIP, sealedIP)
+			}
+			if account != tc.account || route != tc.route {
+				t.Errorf("%s: event account=%q route=%q, want %q %q", tc.name, account, route, tc.account, tc.route)
+			}
+			if evs, err := e.events.Events(t.Context(), secops.Filter{Kind: secops.EventKind(tc.kind), Limit: 1}); err != nil || len(evs) != 1 || evs[0].IP != "127.0.0.1" {
+				t.Errorf("%s: the event opens as %+v, %v; want ip 127.0.0.1", tc.name, evs, err)
 			}
 			acct := tc.account
 			if acct == "" {
@@ -903,8 +913,14 @@ func TestForwardedForIsIgnoredWithoutProxy(t *testing.T) {
 	if last.status != http.StatusTooManyRequests {
 		t.Errorf("second attempt under another X-Forwarded-For: %d, want 429", last.status)
 	}
-	if n := dbCount(t, db, "SELECT COUNT(*) FROM security_events WHERE ip <> '127.0.0.1'"); n != 0 {
-		t.Errorf("%d security events name a spoofed address", n)
+	evs, err := e.events.Events(t.Context(), secops.Filter{})
+	if err != nil || len(evs) == 0 {
+		t.Fatalf("security events: %+v, %v", evs, err)
+	}
+	for _, ev := range evs {
+		if ev.IP != "127.0.0.1" {
+			t.Errorf("security event %d names the address %q, want 127.0.0.1 (a spoofed X-Forwarded-For)", ev.ID, ev.IP)
+		}
 	}
 }
 
@@ -991,4 +1007,50 @@ func TestAPIWritesHaveAPerAddressCeiling(t *testing.T) {
 	if st, _, _ := a.call("GET", "/api/v1/account", nil); st != http.StatusUnauthorized {
 		t.Fatalf("a read after the write ceiling: %d, want 401 (reads are not limited by it)", st)
 	}
+}
+
+// TestSecurityEventsShowErasedAddresses: once retention has erased the key
+// of an event's day, the events page, the API and the person's own export
+// still work and show the address as erased, while a later event's
+// address still shows; the page's address filter finds the later one.
+func TestSecurityEventsShowErasedAddresses(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newTestEnv(t, db, nil)
+		olgaID := e.createUser("olga@example.org")
+		olga := e.id.Pseudonym(olgaID)
+		old := time.Now().UTC().AddDate(-1, 0, -2)
+		// Sealed under the key of a day more than a year ago, then that key
+		// is erased as the retention job would.
+		aged := secops.NewRecorder(db, slog.New(slog.NewTextHandler(io.Discard, nil)), e.crypt)
+		aged.SetClock(func() time.Time { return old })
+		aged.Record(t.Context(), secops.Event{Kind: secops.MFAFailed, IP: "198.51.100.20", Account: olga, Route: "/signin/mfa"})
+		if err := db.InTx(t.Context(), func(tx *store.Tx) error { return e.crypt.Erase(t.Context(), tx, secops.DaySubject(old)) }); err != nil {
+			t.Fatal(err)
+		}
+		e.events.Record(t.Context(), secops.Event{Kind: secops.MFAFailed, IP: "203.0.113.30", Account: olga, Route: "/signin/mfa"})
+
+		analyst := e.staffBrowser("analyst@example.org", identity.RoleSecurityAnalyst)
+		p := analyst.get("/security/events?kind=mfa_failed")
+		if p.status != http.StatusOK || !strings.Contains(p.body, "erased after a year") || !strings.Contains(p.body, "203.0.113.30") || strings.Contains(p.body, "198.51.100.20") {
+			t.Fatalf("events page: %d, want the old address erased and the new one shown:\n%s", p.status, p.body)
+		}
+		p = analyst.get("/security/events?ip=203.0.113.30")
+		if p.status != http.StatusOK || !strings.Contains(p.body, "203.0.113.30") || strings.Contains(p.body, "erased after a year") {
+			t.Fatalf("events page filtered by address: %d\n%s", p.status, p.body)
+		}
+		if p := analyst.get("/security/events?ip=not-an-address"); p.status != http.StatusUnprocessableEntity || !strings.Contains(p.body, `id="ip-error"`) {
+			t.Fatalf("events page with a malformed address: %d", p.status)
+		}
+
+		b := e.browser()
+		b.signIn("olga@example.org", "")
+		p = b.get("/account/data")
+		if p.status != http.StatusOK || !strings.Contains(p.body, "erased after a year") || !strings.Contains(p.body, "203.0.113.30") {
+			t.Fatalf("account data page: %d\n%s", p.status, p.body)
+		}
+		p = b.get("/account/data.json")
+		if p.status != http.StatusOK || !strings.Contains(p.body, `"ip_erased": true`) || strings.Contains(p.body, "198.51.100.20") {
+			t.Fatalf("data export: %d\n%s", p.status, p.body)
+		}
+	})
 }
