@@ -247,7 +247,9 @@ func TestDecryptionProof(t *testing.T) {
 	r, _ := RandomScalar(rnd)
 	alpha := ristretto255.NewIdentityElement().ScalarBaseMult(r)
 	d := ristretto255.NewIdentityElement().ScalarMult(s, alpha)
-	tr := func(d *ristretto255.Element) *Transcript { return NewTranscript("test-decryption").Element(ki, alpha, d) }
+	tr := func(d *ristretto255.Element) *Transcript {
+		return NewTranscript("test-decryption").Element(ki, alpha, d)
+	}
 	p, err := proveDecryption(tr(d), s, alpha, rnd)
 	if err != nil {
 		t.Fatal(err)
@@ -268,9 +270,13 @@ func TestDecryptionProof(t *testing.T) {
 		t.Fatal("honest proof refused")
 	}
 	tampered := map[string]func() bool{
-		"A":   func() bool { q, _ := ParseDecryptionProof(p.Bytes()); q.a = plusG(q.a); return check(q, ki, alpha, d) },
-		"B":   func() bool { q, _ := ParseDecryptionProof(p.Bytes()); q.b = plusG(q.b); return check(q, ki, alpha, d) },
-		"r":   func() bool { q, _ := ParseDecryptionProof(p.Bytes()); q.r = plusOne(q.r); return check(q, ki, alpha, d) },
+		"A": func() bool { q, _ := ParseDecryptionProof(p.Bytes()); q.a = plusG(q.a); return check(q, ki, alpha, d) },
+		"B": func() bool { q, _ := ParseDecryptionProof(p.Bytes()); q.b = plusG(q.b); return check(q, ki, alpha, d) },
+		"r": func() bool {
+			q, _ := ParseDecryptionProof(p.Bytes())
+			q.r = plusOne(q.r)
+			return check(q, ki, alpha, d)
+		},
 		"D":   func() bool { return check(p, ki, alpha, plusG(d)) },
 		"K_i": func() bool { return check(p, plusG(ki), alpha, d) },
 		"α":   func() bool { return check(p, ki, plusG(alpha), d) },
