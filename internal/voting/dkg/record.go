@@ -22,22 +22,6 @@ type Record struct {
 	Results     []*Result     // at most one per trustee
 }
 
-// TrusteeShare is a trustee's share s_j of the election's secret key; it
-// never leaves the trustee's machine. It has the fields of
-// voting.TrusteeShare, to which it converts.
-type TrusteeShare struct {
-	Index  uint32
-	Secret *ristretto255.Scalar
-}
-
-// VerificationKey is K_j = s_j·G, against which trustee j's partial
-// decryptions are checked. It has the fields of voting.VerificationKey,
-// to which it converts.
-type VerificationKey struct {
-	Index uint32
-	Key   *ristretto255.Element
-}
-
 // Disqualification is a dealer left out of QUAL, and why.
 type Disqualification struct {
 	Dealer uint32
@@ -57,8 +41,9 @@ type Outcome struct {
 	Qualified    []uint32 // QUAL, increasing
 	Disqualified []Disqualification
 	JointKey     *ristretto255.Element // K = Σ_{i∈QUAL} A_i0
-	// VerificationKeys holds K_j for j = 1…n, in order.
-	VerificationKeys []VerificationKey
+	// VerificationKeys holds K_j for j = 1…n, in order, as the tally's
+	// Election.Decrypt takes them.
+	VerificationKeys []voting.VerificationKey
 	// Confirmed lists the trustees whose [Result] matches (set by Verify).
 	Confirmed []uint32
 }
@@ -186,7 +171,7 @@ func evaluate(r *Record) (*Outcome, []*Commitment, error) {
 		return nil, nil, fmt.Errorf("%w record: the joint public key is the identity", ErrInvalid)
 	}
 	for j := uint32(1); j <= cer.Trustees; j++ {
-		o.VerificationKeys = append(o.VerificationKeys, VerificationKey{j, evalCommitments(sum, j)})
+		o.VerificationKeys = append(o.VerificationKeys, voting.VerificationKey{Index: j, Key: evalCommitments(sum, j)})
 	}
 	o.Digest = recordDigest(cer, commits[1:], complaints[1:], answers[1:])
 	return o, commits, nil

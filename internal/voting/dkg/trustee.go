@@ -442,9 +442,11 @@ type KeyShare struct {
 	Record          [32]byte              // the digest of the record it came from
 }
 
-// TrusteeShare returns the share for decryption (convertible to
-// voting.TrusteeShare).
-func (k *KeyShare) TrusteeShare() TrusteeShare { return TrusteeShare{k.Index, k.Secret} }
+// TrusteeShare returns the share as the tally's Election.PartialDecrypt
+// takes it.
+func (k *KeyShare) TrusteeShare() voting.TrusteeShare {
+	return voting.TrusteeShare{Index: k.Index, Secret: k.Secret}
+}
 
 type keyShareJSON struct {
 	Type            string   `json:"type"`
