@@ -12,11 +12,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"filippo.io/age"
 
 	"github.com/veche/veche/internal/app"
 	"github.com/veche/veche/internal/backup"
+	"github.com/veche/veche/internal/privacy/dp"
 	"github.com/veche/veche/internal/store"
 )
 
@@ -28,7 +30,7 @@ func init() {
 	})
 	register(command{
 		Name:    "restore",
-		Summary: "restore a backup into a fresh instance: 'veche restore [keys] --in FILE --data NEWDIR (--passphrase-file F | --identity FILE)'",
+		Summary: "restore a backup into a fresh instance: 'veche restore [keys] --in FILE --data NEWDIR (--passphrase-file F | --identity FILE) [--dp-ledger-complete]'",
 		Run:     runRestore,
 	})
 }
@@ -103,7 +105,8 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if keys {
 		fmt.Fprintf(report, "key backup written: %s\n"+
 			"  it holds every person's data key, wrapped by the key-encryption key under %s,\n"+
-			"  and the erasure markers; keep it apart from data backups and only until the next one (docs/backup.md)\n",
+			"  the erasure markers and the privacy-budget ledger (every differential-privacy release);\n"+
+			"  keep it apart from data backups and only until the next one (docs/backup.md)\n",
 			*out, filepath.Join(*data, "keys", "kek"))
 		return nil
 	}
@@ -127,6 +130,7 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) (e
 	fs.Var(&identities, "identity", "decrypt with the age private keys in this file; repeat for several")
 	force := fs.Bool("force", false, "replace the data the target already holds (stop veche first)")
 	check := fs.Bool("check", false, "only decrypt and verify the backup; change nothing")
+	ledgerComplete := fs.Bool("dp-ledger-complete", false, "confirm that no open-data release with differential privacy was made after the backup; without it such releases stay refused until 'veche restore keys' applies a key backup made after this one (docs/backup.md)")
 	// No VECHE_* environment here: the target of a restore is named on
 	// the command line, never taken from the running instance's settings.
 	if err := parseFlags(fs, args, nil); err != nil {
@@ -184,14 +188,19 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) (e
 			return err
 		}
 		defer st.Close()
-		if m, err = backup.Restore(ctx, st, src, backup.RestoreOptions{Force: *force}, ids...); err != nil {
+		if m, err = backup.Restore(ctx, st, src, backup.RestoreOptions{Force: *force, DPLedgerComplete: *ledgerComplete}, ids...); err != nil {
 			return err
 		}
-	} else if m, err = restoreSQLite(ctx, filepath.Join(*data, "veche.db"), src, *force, ids); err != nil {
+	} else if m, err = restoreSQLite(ctx, filepath.Join(*data, "veche.db"), src, backup.RestoreOptions{Force: *force, DPLedgerComplete: *ledgerComplete}, ids); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "backup restored into %s\n", restoredInto(*data, *db))
 	printManifest(stdout, m)
+	if *ledgerComplete {
+		fmt.Fprintf(stdout, "privacy budgets: as the backup left them, on your word that no release was made after %s\n", formatLedgerTime(m.CreatedAt))
+	} else {
+		printLedgerHold(stderr, m.CreatedAt, false)
+	}
 	if _, err := os.Stat(filepath.Join(*data, "keys", "instance.key")); err != nil {
 		fmt.Fprintf(stdout, "\nnext: copy the instance's keys directory to %s before starting veche;\n"+
 			"without it the restored instance would make new keys: the audit log's checkpoints would no\n"+
@@ -210,6 +219,7 @@ func runRestoreKeys(ctx context.Context, args []string, stdout, stderr io.Writer
 	passFile := fs.String("passphrase-file", "", "decrypt with the passphrase in this file (first line; - reads standard input)")
 	var identities recipientFlags
 	fs.Var(&identities, "identity", "decrypt with the age private keys in this file; repeat for several")
+	ledgerComplete := fs.Bool("dp-ledger-complete", false, "confirm that no open-data release with differential privacy is missing from the restored ledger, and lift the hold the data restore placed on the privacy budgets (docs/backup.md)")
 	if err := parseFlags(fs, args, nil); err != nil {
 		return err
 	}
@@ -245,6 +255,9 @@ func runRestoreKeys(ctx context.Context, args []string, stdout, stderr io.Writer
 		return err
 	}
 	fmt.Fprintf(stdout, "key backup restored into %s\n", restoredInto(*data, *db))
+	if err := reportLedger(ctx, dp.NewLedger(st), *ledgerComplete, stdout, stderr); err != nil {
+		return err
+	}
 	if _, err := os.Stat(filepath.Join(*data, "keys", "kek")); err != nil {
 		fmt.Fprintf(stdout, "next: copy the instance's keys directory (with kek/) to %s; the data keys open only with it\n", filepath.Join(*data, "keys"))
 	}
@@ -254,8 +267,8 @@ func runRestoreKeys(ctx context.Context, args []string, stdout, stderr io.Writer
 // restoreSQLite restores into a new SQLite file beside path and renames it
 // into place only when the restore has committed, so that path never holds
 // a half-restored database.
-func restoreSQLite(ctx context.Context, path string, src io.Reader, force bool, ids []age.Identity) (*backup.Manifest, error) {
-	if _, err := os.Stat(path); err == nil && !force {
+func restoreSQLite(ctx context.Context, path string, src io.Reader, opts backup.RestoreOptions, ids []age.Identity) (*backup.Manifest, error) {
+	if _, err := os.Stat(path); err == nil && !opts.Force {
 		return nil, fmt.Errorf("%w: %s exists: restore into a fresh data directory, or give --force to replace it (stop veche first)", backup.ErrNotEmpty, path)
 	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
@@ -273,7 +286,7 @@ func restoreSQLite(ctx context.Context, path string, src io.Reader, force bool, 
 		removeDB(tmp)
 		return nil, err
 	}
-	m, err := backup.Restore(ctx, st, src, backup.RestoreOptions{}, ids...)
+	m, err := backup.Restore(ctx, st, src, backup.RestoreOptions{DPLedgerComplete: opts.DPLedgerComplete}, ids...)
 	if err == nil {
 		// Fold the WAL into the file, so that the file alone is the
 		// database once renamed.
@@ -298,6 +311,56 @@ func restoreSQLite(ctx context.Context, path string, src io.Reader, force bool, 
 	}
 	return m, nil
 }
+
+// printLedgerHold says why releases with differential privacy are refused
+// after a restore, and what lifts the hold.
+func printLedgerHold(w io.Writer, knownUntil time.Time, afterKeys bool) {
+	why := "the backup's time"
+	if afterKeys {
+		why = "no key backup applied so far was made after it"
+	}
+	fmt.Fprintf(w, "privacy budgets are on hold: the restored ledger holds the open-data releases made up to %s (%s);\n"+
+		"  a release made later cannot be known from it, and spending its budget again would publish more than the budget allows.\n"+
+		"  Releases with differential privacy are refused until 'veche restore keys' applies a key backup made after %s\n"+
+		"  (it carries the ledger), or until you confirm that none is missing: 'veche restore keys --dp-ledger-complete' (docs/backup.md)\n",
+		formatLedgerTime(knownUntil), why, formatLedgerTime(knownUntil))
+}
+
+// reportLedger lifts the hold on the operator's word if asked, then says
+// where the privacy budgets stand after a key backup was applied.
+func reportLedger(ctx context.Context, l *dp.Ledger, confirm bool, stdout, stderr io.Writer) error {
+	if confirm {
+		if _, err := l.Confirm(ctx, "operator: 'veche restore keys --dp-ledger-complete'"); err != nil {
+			return err
+		}
+	}
+	hold, err := l.Hold(ctx)
+	if err != nil {
+		return err
+	}
+	if hold != nil {
+		printLedgerHold(stderr, hold.KnownUntil, true)
+		return nil
+	}
+	holds, err := l.Holds(ctx)
+	if err != nil {
+		return err
+	}
+	if n := len(holds); n > 0 {
+		fmt.Fprintf(stdout, "privacy budgets: the hold of the restore is lifted (%s)\n", holds[n-1].LiftedBy)
+	}
+	budgets, err := l.Budgets(ctx)
+	if err != nil {
+		return err
+	}
+	for _, b := range budgets {
+		fmt.Fprintf(stdout, "  %-24s spent ε=%s (δ=%s) of ε=%s (δ=%s) in %d releases\n", b.Dataset,
+			dp.FormatRat(b.Spent.Epsilon), dp.FormatRat(b.Spent.Delta), dp.FormatRat(b.Total.Epsilon), dp.FormatRat(b.Total.Delta), b.Releases)
+	}
+	return nil
+}
+
+func formatLedgerTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05.000000Z07:00") }
 
 func restoredInto(data, db string) string {
 	if db == "" {

@@ -207,3 +207,83 @@ func TestBackupCommandErrors(t *testing.T) {
 		t.Fatalf("a failed restore left the data directory it created: %v", err)
 	}
 }
+
+// Open-data releases made after a data backup still count once it is
+// restored with a later key backup; restored alone, or with an older key
+// backup, the privacy budgets stay on hold until the operator confirms.
+func TestRestoreCommandsKeepThePrivacyBudgetSpent(t *testing.T) {
+	dir, _ := newInstance(t)
+	id, err := age.GenerateX25519Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	idFile := writeFile(t, "backup.key", id.String()+"\n")
+	files := t.TempDir()
+	run := func(want int, args ...string) (string, string) {
+		t.Helper()
+		code, o, e := runCmd(t, "", args...)
+		if code != want {
+			t.Fatalf("veche %s: exit %d, want %d\n%s%s", strings.Join(args, " "), code, want, o, e)
+		}
+		return o, e
+	}
+	export := func(want int, data, eps string) (string, string) {
+		t.Helper()
+		return run(want, "export", "open-data", "--data", data, "--out", filepath.Join(t.TempDir(), "o"), "--dataset", "accounts-by-month", "--epsilon", eps)
+	}
+	keysBefore, data, keysAfter := filepath.Join(files, "keys-1.age"), filepath.Join(files, "data.age"), filepath.Join(files, "keys-2.age")
+	if o, _ := export(0, dir, "2"); !strings.Contains(o, "make a key backup now") {
+		t.Fatalf("export does not remind of the key backup:\n%s", o)
+	}
+	run(0, "backup", "keys", "--data", dir, "--out", keysBefore, "--recipient", id.Recipient().String())
+	run(0, "backup", "--data", dir, "--out", data, "--recipient", id.Recipient().String())
+	export(0, dir, "1")
+	if o, _ := run(0, "backup", "keys", "--data", dir, "--out", keysAfter, "--recipient", id.Recipient().String()); !strings.Contains(o, "privacy-budget ledger") {
+		t.Fatalf("backup keys does not say it holds the ledger:\n%s", o)
+	}
+
+	tests := []struct {
+		name    string
+		keys    [][]string // each: extra arguments of one 'restore keys'
+		held    string     // in stderr of the last step, "" if not held
+		lifted  string     // in stdout of the last step
+		eps     string     // ε a release then asks for
+		refused string     // in the export's stderr, "" if it succeeds
+	}{
+		{name: "with the later key backup", keys: [][]string{{"--in", keysAfter}},
+			lifted: "spent ε=3 (δ=0) of ε=4", eps: "2", refused: "only ε=1 δ=0.000001 remains"},
+		{name: "alone", held: "privacy budgets are on hold", eps: "1/2", refused: "privacy budgets are on hold"},
+		{name: "with the earlier key backup", keys: [][]string{{"--in", keysBefore}},
+			held: "no key backup applied so far was made after it", eps: "1/2", refused: "privacy budgets are on hold"},
+		{name: "with the earlier key backup, confirmed", keys: [][]string{{"--in", keysBefore}, {"--in", keysBefore, "--dp-ledger-complete"}},
+			lifted: "operator: 'veche restore keys --dp-ledger-complete'", eps: "2"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			restored := filepath.Join(t.TempDir(), "restored")
+			o, e := run(0, "restore", "--in", data, "--data", restored, "--identity", idFile)
+			if !strings.Contains(e, "privacy budgets are on hold") || !strings.Contains(e, "'veche restore keys'") {
+				t.Fatalf("restore does not say the budgets are on hold:\n%s%s", o, e)
+			}
+			if err := os.CopyFS(filepath.Join(restored, "keys"), os.DirFS(filepath.Join(dir, "keys"))); err != nil {
+				t.Fatal(err)
+			}
+			for _, k := range tt.keys {
+				o, e = run(0, append([]string{"restore", "keys", "--data", restored, "--identity", idFile}, k...)...)
+			}
+			if tt.held != "" && !strings.Contains(e, tt.held) {
+				t.Fatalf("stderr lacks %q:\n%s", tt.held, e)
+			}
+			if tt.lifted != "" && !strings.Contains(o, tt.lifted) {
+				t.Fatalf("stdout lacks %q:\n%s", tt.lifted, o)
+			}
+			if tt.refused == "" {
+				export(0, restored, tt.eps)
+				return
+			}
+			if _, e := export(1, restored, tt.eps); !strings.Contains(e, tt.refused) || !strings.Contains(e, "nothing was written") {
+				t.Fatalf("export after the restore: %s; want %q", e, tt.refused)
+			}
+		})
+	}
+}

@@ -95,7 +95,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	e := &opendata.Exporter{DB: in.DB, Ledger: dp.NewLedger(in.DB), Audit: in.Log}
 	sums, err := e.Export(ctx, datasets, p, *out)
 	if err != nil {
-		if errors.Is(err, dp.ErrBudgetExhausted) {
+		if errors.Is(err, dp.ErrBudgetExhausted) || errors.Is(err, dp.ErrLedgerHeld) {
 			return fmt.Errorf("%w\nnothing was written", err)
 		}
 		return fmt.Errorf("%w\nnothing was written and no privacy budget was spent", err)
@@ -106,6 +106,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintf(stderr, "the export is written, but the audit log could not be sequenced yet: %v\n", err)
 	}
 	fmt.Fprintf(stdout, "wrote %d datasets to %s\n", len(sums), *out)
+	spent := false
 	for _, s := range sums {
 		if s.Loss != nil {
 			fmt.Fprintf(stdout, "  %-24s k-anonymous microdata: %d rows, k=%d l=%d, %d classes, NCP %.4f\n",
@@ -116,6 +117,11 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintf(stdout, "  %-24s %s counts: %d cells, spent ε=%s (δ=%s), budget left ε=%s (δ=%s)\n",
 			s.Dataset, s.Mechanism, s.Rows, dp.FormatRat(s.Cost.Epsilon), dp.FormatRat(s.Cost.Delta),
 			dp.FormatRat(left.Epsilon), dp.FormatRat(left.Delta))
+		spent = true
+	}
+	if spent {
+		// A data backup restored later must not forget this release.
+		fmt.Fprintln(stdout, "privacy budgets spent: make a key backup now ('veche backup keys'); it carries the ledger of releases (docs/backup.md)")
 	}
 	return nil
 }

@@ -34,11 +34,20 @@
 //
 // Some tables are never in a data backup (see the manifest's excluded
 // list): schema_migrations (re-created by the migrations), leases (runtime
-// state) and subject_keys, the per-person data keys. Keys are backed up
-// separately so that erasing a person, which destroys their key, also makes
-// every earlier data backup unreadable for that person. The instance's key
-// files under <data>/keys are not in the database and not in a backup
-// either; docs/backup.md says how to keep them.
+// state), dp_ledger_holds (the database's own restores) and subject_keys,
+// the per-person data keys. Keys are backed up separately so that erasing
+// a person, which destroys their key, also makes every earlier data backup
+// unreadable for that person. The instance's key files under <data>/keys
+// are not in the database and not in a backup either; docs/backup.md says
+// how to keep them.
+//
+// A key backup ([WriteKeys], [RestoreKeys]) carries what an older data
+// backup must not bring back older than it is: the data keys with the
+// erasure markers, and the privacy-budget ledger of package privacy/dp.
+// Restoring a data backup puts the privacy budgets on hold, since releases
+// made after the backup cannot be known from it; restoring a key backup
+// made later merges its ledger, so that no release is forgotten and no
+// budget spent twice, and lifts the hold.
 package backup
 
 import (
@@ -214,7 +223,7 @@ func dumpTable(ctx context.Context, tx *sql.Tx, dialect store.Dialect, tw *tar.W
 		return fmt.Errorf("backup: read %s: %w", t.Name, err)
 	}
 	defer rows.Close()
-	p := &partWriter{tw: tw, table: t.Name, at: at, sum: sha256.New()}
+	p := &partWriter{tw: tw, dir: "tables/" + t.Name, at: at, sum: sha256.New()}
 	sc := newRowScanner(t.Columns)
 	var line []byte
 	for rows.Next() {
@@ -257,7 +266,7 @@ func readSequence(ctx context.Context, tx *sql.Tx, dialect store.Dialect, t *tab
 // partWriter collects a table's lines into tar entries of about partSize.
 type partWriter struct {
 	tw    *tar.Writer
-	table string
+	dir   string // the parts are dir/000001.jsonl, dir/000002.jsonl, ...
 	at    time.Time
 	buf   []byte
 	parts int
@@ -284,14 +293,14 @@ func (p *partWriter) flush(last bool) error {
 		return nil
 	}
 	p.parts++
-	if err := writeEntry(p.tw, partName(p.table, p.parts), p.at, p.buf); err != nil {
+	if err := writeEntry(p.tw, partName(p.dir, p.parts), p.at, p.buf); err != nil {
 		return err
 	}
 	p.buf = p.buf[:0]
 	return nil
 }
 
-func partName(table string, n int) string { return fmt.Sprintf("tables/%s/%06d.jsonl", table, n) }
+func partName(dir string, n int) string { return fmt.Sprintf("%s/%06d.jsonl", dir, n) }
 
 func writeJSON(tw *tar.Writer, name string, at time.Time, v any) error {
 	b, err := json.MarshalIndent(v, "", "  ")

@@ -20,14 +20,20 @@ import (
 
 	"filippo.io/age"
 
+	"github.com/veche/veche/internal/privacy/dp"
 	"github.com/veche/veche/internal/store"
 )
 
 // RestoreOptions tune [Restore]; the zero value restores only into a
-// database that holds no data yet.
+// database that holds no data yet, and puts its privacy budgets on hold.
 type RestoreOptions struct {
 	// Force replaces the data the target already holds.
 	Force bool
+	// DPLedgerComplete is an operator's word that no differential-privacy
+	// release was made after the backup, so that its privacy-budget
+	// ledger is complete and releases may go on at once. Without it the
+	// restored ledger is on hold (see [Restore]).
+	DPLedgerComplete bool
 }
 
 // Restore decrypts the backup read from src with identities
@@ -38,6 +44,14 @@ type RestoreOptions struct {
 // the file's end was authenticated, so a failed restore leaves db as it
 // was. Unless opts.Force is set, db must hold no data beyond what the
 // migrations create. Identity sequences are set past the restored ids.
+//
+// The restore also puts the privacy budgets on hold (dp.PlaceHold, in the
+// same transaction): the backup's ledger knows only the releases made
+// before it, and spending the budget of a release made later a second
+// time would publish more about people than the budget allows. Releases
+// are refused until [RestoreKeys] merges a ledger made after the backup,
+// or an operator confirms that none is missing (opts.DPLedgerComplete,
+// or dp.Ledger.Confirm later).
 func Restore(ctx context.Context, db *store.DB, src io.Reader, opts RestoreOptions, identities ...age.Identity) (*Manifest, error) {
 	a, err := openArchive(src, identities)
 	if err != nil {
@@ -88,7 +102,11 @@ func Restore(ctx context.Context, db *store.DB, src io.Reader, opts RestoreOptio
 				return err
 			}
 		}
-		return nil
+		hold := dp.Hold{PlacedAt: now().UTC(), KnownUntil: m.CreatedAt}
+		if opts.DPLedgerComplete {
+			hold.LiftedAt, hold.LiftedBy = hold.PlacedAt, "operator: confirmed at the restore that no release was made after the backup"
+		}
+		return dp.PlaceHold(ctx, tx, hold)
 	})
 	if err != nil {
 		return nil, err
@@ -373,7 +391,7 @@ func openArchive(src io.Reader, identities []age.Identity) (*archive, error) {
 		if a.src.err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrDamaged, a.src.err)
 		}
-		if string(start) == keysIntro {
+		if string(start) == keysIntro || (err == nil && hdr.Name == keysHeaderName) {
 			return nil, fmt.Errorf("%w: this is a key backup; restore it with 'veche restore keys'", ErrNotBackup)
 		}
 		return nil, fmt.Errorf("%w: the file decrypts, but holds no %s", ErrNotBackup, headerName)

@@ -33,6 +33,7 @@ var excludedTables = map[string]string{
 	"leases":            "runtime state: background-job leases held by running nodes",
 	"subject_keys":      "per-person data keys: backed up separately with 'veche backup keys', so that erasing a person also makes earlier data backups unreadable for that person",
 	"sqlite_sequence":   "SQLite's internal id counters: recorded per table as its sequence",
+	"dp_ledger_holds":   "this database's own restores (package privacy/dp): every restore puts the privacy budgets on hold anew, from the backup's time",
 	// The search index copies public text that is sealed elsewhere; a
 	// backup holding it would keep erased people's words readable. It is
 	// rebuilt after a restore (veche search reindex, or the housekeeping job).

@@ -35,7 +35,8 @@ type Budget struct {
 	Total    Cost
 	Spent    Cost
 	Releases int64
-	Updated  time.Time
+	Created  time.Time // the first release
+	Updated  time.Time // the latest charge
 }
 
 // Remaining is Total - Spent.
@@ -61,6 +62,9 @@ type Charge struct {
 	// budget row yet (its first release). An existing budget is never
 	// changed by a charge.
 	Initial Cost
+	// Rho is ρ of a zCDP (discrete Gaussian) release, recorded beside the
+	// (ε, δ) it is charged; nil for a pure-DP release.
+	Rho *big.Rat
 }
 
 // Ledger keeps privacy budgets in the database.
@@ -75,15 +79,20 @@ func NewLedger(db *store.DB) *Ledger { return &Ledger{db: db, now: time.Now} }
 // Budget returns the dataset's stored budget, or [store.ErrNotFound] before
 // its first release.
 func (l *Ledger) Budget(ctx context.Context, dataset string) (Budget, error) {
-	row := l.db.QueryRow(ctx, `SELECT epsilon_total, epsilon_spent, delta_total, delta_spent, releases, updated_at
-		FROM dp_budgets WHERE dataset = ?`, dataset)
+	row := l.db.QueryRow(ctx, `SELECT `+budgetColumns+` FROM dp_budgets WHERE dataset = ?`, dataset)
 	return scanBudget(dataset, row)
 }
 
 // Check reports, without charging, whether every charge fits the stored
-// budgets (or the initial ones for datasets not yet released). It lets a
+// budgets (or the initial ones for datasets not yet released) and the
+// ledger is not on hold after a restore ([*LedgerHeldError]). It lets a
 // caller refuse early; [Ledger.Spend] checks again under a lock.
 func (l *Ledger) Check(ctx context.Context, charges []Charge) error {
+	if len(charges) > 0 {
+		if err := refuseIfHeld(ctx, l.db); err != nil {
+			return err
+		}
+	}
 	for _, c := range charges {
 		if err := checkCharge(c); err != nil {
 			return err
@@ -104,8 +113,11 @@ func (l *Ledger) Check(ctx context.Context, charges []Charge) error {
 // Spend charges every charge in one transaction, then runs also (if not
 // nil) in the same transaction, for the caller's audit entry. Either all
 // charges are made and also succeeds, or nothing changes: a charge that
-// does not fit returns a [*BudgetExhaustedError]. It returns the budgets
-// after the charges, in the order of charges.
+// does not fit returns a [*BudgetExhaustedError], and a ledger on hold
+// after a restore a [*LedgerHeldError]. Each charge is recorded as a
+// release with a random identity, by which ledgers from backups are
+// merged ([Ledger.Merge]). It returns the budgets after the charges, in
+// the order of charges.
 func (l *Ledger) Spend(ctx context.Context, charges []Charge, also func(ctx context.Context, tx *store.Tx) error) ([]Budget, error) {
 	for _, c := range charges {
 		if err := checkCharge(c); err != nil {
@@ -115,6 +127,11 @@ func (l *Ledger) Spend(ctx context.Context, charges []Charge, also func(ctx cont
 	var out []Budget
 	err := l.db.InTx(ctx, func(tx *store.Tx) error {
 		out = out[:0]
+		if len(charges) > 0 {
+			if err := refuseIfHeld(ctx, tx); err != nil {
+				return err
+			}
+		}
 		now := store.Micros(l.now())
 		for _, c := range charges {
 			if _, err := tx.Exec(ctx, `INSERT INTO dp_budgets (dataset, epsilon_total, epsilon_spent, delta_total, delta_spent, releases, created_at, updated_at)
@@ -122,7 +139,7 @@ func (l *Ledger) Spend(ctx context.Context, charges []Charge, also func(ctx cont
 				c.Dataset, c.Initial.Epsilon.RatString(), c.Initial.Delta.RatString(), now, now); err != nil {
 				return fmt.Errorf("dp: create budget of %q: %w", c.Dataset, err)
 			}
-			q := `SELECT epsilon_total, epsilon_spent, delta_total, delta_spent, releases, updated_at FROM dp_budgets WHERE dataset = ?`
+			q := `SELECT ` + budgetColumns + ` FROM dp_budgets WHERE dataset = ?`
 			if tx.Dialect() == store.Postgres {
 				// SQLite write transactions already hold the database lock.
 				q += " FOR UPDATE"
@@ -142,8 +159,12 @@ func (l *Ledger) Spend(ctx context.Context, charges []Charge, also func(ctx cont
 				b.Spent.Epsilon.RatString(), b.Spent.Delta.RatString(), b.Releases, now, c.Dataset); err != nil {
 				return fmt.Errorf("dp: charge budget of %q: %w", c.Dataset, err)
 			}
-			if _, err := tx.Exec(ctx, `INSERT INTO dp_releases (dataset, mechanism, epsilon, delta, released_at) VALUES (?, ?, ?, ?, ?)`,
-				c.Dataset, c.Mechanism, c.Cost.Epsilon.RatString(), c.Cost.Delta.RatString(), now); err != nil {
+			rho := ""
+			if c.Rho != nil {
+				rho = c.Rho.RatString()
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO dp_releases (uid, dataset, mechanism, epsilon, delta, rho, released_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+				newReleaseID(), c.Dataset, c.Mechanism, c.Cost.Epsilon.RatString(), c.Cost.Delta.RatString(), rho, now); err != nil {
 				return fmt.Errorf("dp: record release of %q: %w", c.Dataset, err)
 			}
 			out = append(out, b)
@@ -167,6 +188,10 @@ func checkCharge(c Charge) error {
 		return fmt.Errorf("%w: charge to %q must have ε ≥ 0 and δ ≥ 0", ErrInvalidParameter, c.Dataset)
 	case !nonNegative(c.Initial.Epsilon) || !nonNegative(c.Initial.Delta) || c.Initial.Delta.Cmp(big.NewRat(1, 1)) >= 0:
 		return fmt.Errorf("%w: budget of %q must have ε ≥ 0 and 0 ≤ δ < 1", ErrInvalidParameter, c.Dataset)
+	case c.Rho != nil && c.Rho.Sign() <= 0:
+		return fmt.Errorf("%w: charge to %q must have ρ > 0", ErrInvalidParameter, c.Dataset)
+	case !mechanismRE.MatchString(c.Mechanism) && c.Mechanism != "":
+		return fmt.Errorf("%w: charge to %q names mechanism %q (lowercase letters, digits and '-')", ErrInvalidParameter, c.Dataset, c.Mechanism)
 	}
 	return nil
 }
@@ -175,11 +200,14 @@ func nonNegative(r *big.Rat) bool { return r != nil && r.Sign() >= 0 }
 
 func zeroCost() Cost { return Cost{Epsilon: new(big.Rat), Delta: new(big.Rat)} }
 
-func scanBudget(dataset string, row *store.Row) (Budget, error) {
+// budgetColumns are the columns scanBudget reads, in its order.
+const budgetColumns = "epsilon_total, epsilon_spent, delta_total, delta_spent, releases, created_at, updated_at"
+
+func scanBudget(dataset string, row interface{ Scan(...any) error }) (Budget, error) {
 	var et, es, dt, ds string
-	var updated int64
+	var created, updated int64
 	b := Budget{Dataset: dataset}
-	if err := row.Scan(&et, &es, &dt, &ds, &b.Releases, &updated); err != nil {
+	if err := row.Scan(&et, &es, &dt, &ds, &b.Releases, &created, &updated); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return Budget{}, err
 		}
@@ -195,6 +223,7 @@ func scanBudget(dataset string, row *store.Row) (Budget, error) {
 	}
 	b.Total = Cost{Epsilon: vals[0], Delta: vals[2]}
 	b.Spent = Cost{Epsilon: vals[1], Delta: vals[3]}
+	b.Created = store.FromMicros(created)
 	b.Updated = store.FromMicros(updated)
 	return b, nil
 }

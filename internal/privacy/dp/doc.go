@@ -42,5 +42,28 @@
 // amount an exact rational stored as text. [Ledger.Spend] checks and charges
 // in one transaction, together with the caller's own writes (an audit
 // entry); when a charge does not fit, it returns a [*BudgetExhaustedError]
-// (errors.Is [ErrBudgetExhausted]) and nothing is charged.
+// (errors.Is [ErrBudgetExhausted]) and nothing is charged. Every charge
+// is also a row of dp_releases: a [Release] with a random ID, its dataset,
+// mechanism, ε, δ, ρ for a Gaussian release, and time.
+//
+// # The ledger across backups and restores
+//
+// Released statistics are public and cannot be recalled, so a restore
+// must never forget a release: if it did, the budget of that release
+// would be spent a second time. A data backup brings back the ledger as
+// it was when the backup was made; the key backup (package backup)
+// carries the whole ledger too, written by [Ledger.Export] and checked by
+// [ReadLedger] (each release's [Release.Digest] over its fields, one
+// budget per dataset, no budget spent less than its releases add up to).
+// [Ledger.Merge] unites the releases by ID; each budget is then spent at
+// least what the database and the merged ledger each said, never less.
+//
+// Restoring a data backup places a [Hold] ([PlaceHold]): the releases
+// made after the backup cannot be known from it, so [Ledger.Spend] and
+// [Ledger.Check] refuse every charge with a [*LedgerHeldError]
+// (errors.Is [ErrLedgerHeld]) until a merged ledger is complete up to a
+// time after the backup's — a key backup made after the data backup on
+// an instance not itself on hold — or an operator confirms with
+// [Ledger.Confirm] that no release is missing. docs/backup.md describes
+// the procedure.
 package dp

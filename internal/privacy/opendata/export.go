@@ -237,6 +237,9 @@ func (e *Exporter) prepare(ctx context.Context, ds Dataset, p Params) (*prepared
 		return nil, err
 	}
 	pr.charge = &dp.Charge{Dataset: ds.Name, Mechanism: pr.mech.Name(), Cost: cost, Initial: a.Budget}
+	if g, ok := pr.mech.(*dp.Gaussian); ok {
+		pr.charge.Rho = g.Rho()
+	}
 	if pr.counts, err = a.Count(ctx, e.DB, p.Now); err != nil {
 		return nil, err
 	}

@@ -18,8 +18,9 @@
 // An export is all or nothing: every dataset is computed and written to a
 // temporary directory, the budgets are charged in one transaction with an
 // audit entry per dataset, and only then is the directory renamed into
-// place. A k the data cannot meet, a budget that would be overspent or any
-// other failure leaves no output and charges nothing.
+// place. A k the data cannot meet, a budget that would be overspent, a
+// ledger on hold after a restore (dp.ErrLedgerHeld) or any other failure
+// leaves no output and charges nothing.
 package opendata
 
 import (
