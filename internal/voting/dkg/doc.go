@@ -43,8 +43,8 @@
 // applications of Pedersen's distributed key generation protocol" (CT-RSA
 // 2003), a simulator embeds a challenge key Y as one honest trustee's
 // contribution, and whatever the adversary does, K = Y + δ·G where δ is
-// known to the simulator (it holds the honest trustees' shares of every
-// corrupted dealer's polynomial), so an encryption under Y converts into
+// known to the simulator (it extracts the corrupted dealers' a_i0 from
+// their proofs of knowledge), so an encryption under Y converts into
 // one under K and the adversary's advantage against K is its advantage
 // against a uniform key. The choice of K is public in the record, and no
 // secret depends on K being uniform. docs/election-record.md (Key
