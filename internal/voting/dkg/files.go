@@ -39,6 +39,9 @@ func ShareFile(i, j uint32) string { return fmt.Sprintf("%s/from-%d-to-%d.json",
 // ReadCeremony reads ceremony.json from fsys.
 func ReadCeremony(fsys fs.FS) (Ceremony, error) {
 	b, err := fs.ReadFile(fsys, CeremonyFile)
+	if errors.Is(err, fs.ErrNotExist) {
+		return Ceremony{}, fmt.Errorf("no %s: this is not a ceremony directory (the election officer writes %s into it): %w", CeremonyFile, CeremonyFile, err)
+	}
 	if err != nil {
 		return Ceremony{}, err
 	}
