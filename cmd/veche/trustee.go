@@ -95,6 +95,9 @@ func runTrustee(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if *cdir == "" || *dir == "" {
 		return fmt.Errorf("%w: --ceremony and --dir are required", errUsage)
 	}
+	if sub == "shares" && *out == "-" {
+		return fmt.Errorf("%w: shares are several files: give --out a directory, or leave it out to write into the ceremony directory", errUsage)
+	}
 	p := &trusteeRun{ctx: ctx, cdir: *cdir, dir: *dir, out: *out, passStdin: *passStdin, stdout: stdout, stderr: stderr}
 	switch sub {
 	case "init":

@@ -90,6 +90,8 @@ func TestTrusteeCeremonyThroughFiles(t *testing.T) {
 		{"wrong passphrase", "not the passphrase", []string{"shares", "--ceremony", cdir, "--dir", secrets[2]}, 1, "wrong passphrase for " + filepath.Join(secrets[2], trusteeSecretsFile)},
 		{"no secrets", trusteePass, []string{"shares", "--ceremony", cdir, "--dir", t.TempDir()}, 1, "give the --dir you used with 'veche trustee init'"},
 		{"unknown step", "", []string{"deal", "--ceremony", cdir}, 2, `unknown step "deal"`},
+		{"shares to standard output", trusteePass, []string{"shares", "--ceremony", cdir, "--dir", secrets[1], "--out", "-"}, 2, "shares are several files"},
+		{"not a ceremony directory", trusteePass, []string{"shares", "--ceremony", t.TempDir(), "--dir", secrets[1]}, 1, "no ceremony.json: this is not a ceremony directory"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
