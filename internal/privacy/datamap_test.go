@@ -137,7 +137,7 @@ func TestEveryRegistryTextIsTranslated(t *testing.T) {
 		}
 	}
 	for _, f := range privacy.Fields {
-		keys = append(keys, "privacy.category."+string(f.Category), "privacy.event."+f.Retention.After, "privacy.action."+string(f.Retention.Action))
+		keys = append(keys, "privacy.category."+string(f.Category), f.Retention.Record().EventKey(), "privacy.action."+string(f.Retention.Action))
 	}
 	for _, r := range privacy.AllRights {
 		keys = append(keys, "privacy.right."+string(r))

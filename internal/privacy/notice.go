@@ -180,6 +180,36 @@ type RetentionJSON struct {
 	Action Action `json:"then"`
 }
 
+// Record is the rule as the record states it, in whole days.
+func (r Retention) Record() RetentionJSON {
+	return RetentionJSON{r.After, int(r.Keep / (24 * time.Hour)), r.Action}
+}
+
+// EventKey is the catalog key of the rule's event in the form its wording
+// needs: privacy.until.<After> for a rule that keeps data until the event,
+// privacy.event.<After> for one that keeps it some days after the event.
+// Each event needs both, because Belarusian and Russian say "until" with
+// a negated verb («пакуль … не будзе выдалены», «пока … не будет
+// удалена»), which would read wrongly after "N days after".
+func (r RetentionJSON) EventKey() string {
+	if r.Days == 0 {
+		return "privacy.until." + r.After
+	}
+	return "privacy.event." + r.After
+}
+
+// Words says the rule in words through t, a catalog's lookup (i18n.T in
+// one language): "privacy.keep.until" for a rule that keeps data until
+// the event, "privacy.keep.for" for one that keeps it some days after it,
+// each with the event in its form ([RetentionJSON.EventKey]).
+func (r RetentionJSON) Words(t func(key string, kv ...any) string) string {
+	event, action := t(r.EventKey()), t("privacy.action."+string(r.Action))
+	if r.Days == 0 {
+		return t("privacy.keep.until", "event", event, "action", action)
+	}
+	return t("privacy.keep.for", "days", r.Days, "event", event, "action", action)
+}
+
 // Record is the record of processing activities (GDPR Art. 30(1)).
 type Record struct {
 	Controller    Controller    `json:"controller"`
@@ -207,7 +237,7 @@ func BuildRecord(c Controller, now time.Time) Record {
 			e.Recipients = []string{}
 		}
 		for _, rt := range s.Retentions {
-			e.Retention = append(e.Retention, RetentionJSON{rt.After, int(rt.Keep / (24 * time.Hour)), rt.Action})
+			e.Retention = append(e.Retention, rt.Record())
 		}
 		for _, f := range FieldsFor(s.Purpose.ID) {
 			e.Fields = append(e.Fields, f.Table+"."+f.Column)

@@ -96,18 +96,10 @@ func (v *view) FieldError(field string) string {
 func (v *view) Value(field string) string { return v.Form.Get(field) }
 
 // Retention says a retention rule in words.
-func (v *view) Retention(r privacy.Retention) string {
-	return v.RetentionJSON(privacy.RetentionJSON{After: r.After, Days: int(r.Keep / (24 * time.Hour)), Action: r.Action})
-}
+func (v *view) Retention(r privacy.Retention) string { return r.Record().Words(v.T) }
 
 // RetentionJSON says a retention rule of the processing record in words.
-func (v *view) RetentionJSON(r privacy.RetentionJSON) string {
-	event, action := v.T("privacy.event."+r.After), v.T("privacy.action."+string(r.Action))
-	if r.Days == 0 {
-		return v.T("privacy.keep.until", "event", event, "action", action)
-	}
-	return v.T("privacy.keep.for", "days", r.Days, "event", event, "action", action)
-}
+func (v *view) RetentionJSON(r privacy.RetentionJSON) string { return r.Words(v.T) }
 
 // AccessPurposes are the reasons staff can give for opening a person's data.
 func (v *view) AccessPurposes() []privacy.AccessPurpose { return privacy.AccessPurposes }
