@@ -54,7 +54,7 @@ func (b *Ballot) Hash() [32]byte {
 	t := NewTranscript("ballot").
 		Bytes([]byte(b.election)).
 		Bytes(b.manifest[:]).
-		Element(b.credential.u).
+		points(b.credential.u).
 		Uint(uint64(len(b.contests)))
 	for _, c := range b.contests {
 		t.Bytes([]byte(c.id)).Uint(uint64(len(c.options)))
@@ -137,26 +137,26 @@ func ParseTrackingCode(typed string) (string, error) {
 func (e *Election) optionTranscript(u *PublicCredential, contest, option string, ct *Ciphertext) *Transcript {
 	return NewTranscript("option-proof").
 		Bytes(e.digest[:]).
-		Element(e.key.k, u.u).
+		points(e.key.k, u.u).
 		Bytes([]byte(contest)).
 		Bytes([]byte(option)).
-		Element(ct.alpha, ct.beta)
+		points(ct.alpha, ct.beta)
 }
 
 func (e *Election) contestTranscript(u *PublicCredential, c *Contest, sum *Ciphertext) *Transcript {
 	return NewTranscript("contest-proof").
 		Bytes(e.digest[:]).
-		Element(e.key.k, u.u).
+		points(e.key.k, u.u).
 		Bytes([]byte(c.ID)).
 		Uint(uint64(c.Min)).
 		Uint(uint64(c.Max)).
-		Element(sum.alpha, sum.beta)
+		points(sum.alpha, sum.beta)
 }
 
 func (e *Election) signatureTranscript(hash [32]byte) *Transcript {
 	return NewTranscript("ballot-signature").
 		Bytes(e.digest[:]).
-		Element(e.key.k).
+		points(e.key.k).
 		Bytes(hash[:])
 }
 
@@ -234,7 +234,7 @@ func (e *Election) Encrypt(cred *Credential, choices Choices, rnd io.Reader) (*P
 	for i := range e.manifest.Contests {
 		c := &e.manifest.Contests[i]
 		bc := ballotContest{id: c.ID, options: make([]ballotOption, len(c.Options))}
-		sum, sumR, count := zeroCiphertext(), ristretto255.NewScalar(), uint64(0)
+		sum, sumR, count := newCiphertextSum(), ristretto255.NewScalar(), uint64(0)
 		randomness[i] = make([]*ristretto255.Scalar, len(c.Options))
 		for j, o := range c.Options {
 			r, err := RandomScalar(rnd)
@@ -242,17 +242,18 @@ func (e *Election) Encrypt(cred *Credential, choices Choices, rnd io.Reader) (*P
 				return nil, err
 			}
 			ct := encrypt(e.key, sel[i][j], r)
-			proof, err := proveRange(e.optionTranscript(cred.public, c.ID, o.ID, ct), e.key.k, ct, 0, 1, sel[i][j], r, rnd)
+			proof, err := proveRange(e.optionTranscript(cred.public, c.ID, o.ID, ct), e.key.k.e, ct, 0, 1, sel[i][j], r, rnd)
 			if err != nil {
 				return nil, err
 			}
 			bc.options[j] = ballotOption{id: o.ID, ciphertext: ct, proof: proof}
 			randomness[i][j] = r
-			sum = sum.Add(ct)
+			sum.add(ct)
 			sumR.Add(sumR, r)
 			count += sel[i][j]
 		}
-		bc.proof, err = proveRange(e.contestTranscript(cred.public, c, sum), e.key.k, sum, uint64(c.Min), uint64(c.Max), count, sumR, rnd)
+		total := sum.ciphertext()
+		bc.proof, err = proveRange(e.contestTranscript(cred.public, c, total), e.key.k.e, total, uint64(c.Min), uint64(c.Max), count, sumR, rnd)
 		if err != nil {
 			return nil, err
 		}
@@ -409,15 +410,14 @@ func (e *Election) prepare(b *Ballot, signed bool) (*ballotCheck, error) {
 	for i := range b.contests {
 		bc, c := &b.contests[i], &e.manifest.Contests[i]
 		chk.options[i] = make([][]*ristretto255.Scalar, len(bc.options))
-		sum := zeroCiphertext()
+		sum := newCiphertextSum()
 		for j := range bc.options {
 			bo := &bc.options[j]
 			chk.options[i][j] = rangeChallenges(e.optionTranscript(b.credential, c.ID, bo.id, bo.ciphertext), bo.proof)
-			sum.alpha.Add(sum.alpha, bo.ciphertext.alpha)
-			sum.beta.Add(sum.beta, bo.ciphertext.beta)
+			sum.add(bo.ciphertext)
 		}
-		chk.sums[i] = sum
-		chk.contests[i] = rangeChallenges(e.contestTranscript(b.credential, c, sum), bc.proof)
+		chk.sums[i] = sum.ciphertext()
+		chk.contests[i] = rangeChallenges(e.contestTranscript(b.credential, c, chk.sums[i]), bc.proof)
 	}
 	return chk, nil
 }
@@ -426,18 +426,18 @@ func (e *Election) prepare(b *Ballot, signed bool) (*ballotCheck, error) {
 // fails.
 func (e *Election) exact(chk *ballotCheck) error {
 	b := chk.b
-	if chk.sig != nil && !checkG(b.signature.r, b.signature.a, chk.sig, b.credential.u) {
+	if chk.sig != nil && !checkG(b.signature.r, b.signature.a.e, chk.sig, b.credential.u.e) {
 		return ErrSignature
 	}
 	for i := range b.contests {
 		bc := &b.contests[i]
 		for j := range bc.options {
 			bo := &bc.options[j]
-			if !checkRange(bo.proof, chk.options[i][j], e.key.k, bo.ciphertext, 0) {
+			if !checkRange(bo.proof, chk.options[i][j], e.key.k.e, bo.ciphertext, 0) {
 				return &ProofError{Contest: bc.id, Option: bo.id}
 			}
 		}
-		if !checkRange(bc.proof, chk.contests[i], e.key.k, chk.sums[i], uint64(e.manifest.Contests[i].Min)) {
+		if !checkRange(bc.proof, chk.contests[i], e.key.k.e, chk.sums[i], uint64(e.manifest.Contests[i].Min)) {
 			return &ProofError{Contest: bc.id}
 		}
 	}

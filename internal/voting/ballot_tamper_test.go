@@ -61,16 +61,16 @@ func tamperCases(t testing.TB, f *fixture, other *Credential) []tamperCase {
 			where := fmt.Sprintf("%s/%s", c.ID, o.ID)
 			opt := func(b *Ballot) *ballotOption { return &b.contests[i].options[j] }
 			cases = append(cases,
-				tamperCase{where + " α", func(b *Ballot) { opt(b).ciphertext.alpha = plusG(opt(b).ciphertext.alpha) }, true, isProofError(c.ID, o.ID)},
-				tamperCase{where + " β", func(b *Ballot) { opt(b).ciphertext.beta = plusG(opt(b).ciphertext.beta) }, true, isProofError(c.ID, o.ID)},
+				tamperCase{where + " α", func(b *Ballot) { opt(b).ciphertext = &Ciphertext{alpha: plusGp(opt(b).ciphertext.alpha), beta: opt(b).ciphertext.beta} }, true, isProofError(c.ID, o.ID)},
+				tamperCase{where + " β", func(b *Ballot) { opt(b).ciphertext = &Ciphertext{alpha: opt(b).ciphertext.alpha, beta: plusGp(opt(b).ciphertext.beta)} }, true, isProofError(c.ID, o.ID)},
 				tamperCase{where + " c₀", func(b *Ballot) { p := opt(b).proof; p.challenges[0] = plusOne(p.challenges[0]) }, true, isProofError(c.ID, o.ID)},
-				tamperCase{where + " β not re-signed", func(b *Ballot) { opt(b).ciphertext.beta = plusG(opt(b).ciphertext.beta) }, false, is(ErrSignature)},
+				tamperCase{where + " β not re-signed", func(b *Ballot) { opt(b).ciphertext = &Ciphertext{alpha: opt(b).ciphertext.alpha, beta: plusGp(opt(b).ciphertext.beta)} }, false, is(ErrSignature)},
 			)
 			for k := 0; k < 4; k++ {
 				k := k
 				cases = append(cases, tamperCase{fmt.Sprintf("%s commitment %d", where, k), func(b *Ballot) {
 					p := opt(b).proof
-					p.commitments[k] = plusG(p.commitments[k])
+					p.commitments[k] = plusGp(p.commitments[k])
 				}, true, isProofError(c.ID, o.ID)})
 			}
 			for k := 0; k < 2; k++ {
@@ -87,7 +87,7 @@ func tamperCases(t testing.TB, f *fixture, other *Credential) []tamperCase {
 			k := k
 			cases = append(cases, tamperCase{fmt.Sprintf("%s range commitment %d", c.ID, k), func(b *Ballot) {
 				p := b.contests[i].proof
-				p.commitments[k] = plusG(p.commitments[k])
+				p.commitments[k] = plusGp(p.commitments[k])
 			}, true, isProofError(c.ID, "")})
 		}
 		for k := 0; k < n-1; k++ {
@@ -107,7 +107,7 @@ func tamperCases(t testing.TB, f *fixture, other *Credential) []tamperCase {
 	}
 	first := m.Contests[0]
 	cases = append(cases,
-		tamperCase{"signature commitment", func(b *Ballot) { b.signature.a = plusG(b.signature.a) }, false, is(ErrSignature)},
+		tamperCase{"signature commitment", func(b *Ballot) { b.signature.a = plusGp(b.signature.a) }, false, is(ErrSignature)},
 		tamperCase{"signature response", func(b *Ballot) { b.signature.r = plusOne(b.signature.r) }, false, is(ErrSignature)},
 		tamperCase{"no signature", func(b *Ballot) { b.signature = nil }, false, is(ErrShape)},
 		tamperCase{"another credential, not re-signed", func(b *Ballot) { b.credential = other.public }, false, is(ErrSignature)},
@@ -177,25 +177,26 @@ func cheatingBallot(t testing.TB, f *fixture, cred *Credential, sel [][]uint64) 
 	for i := range e.manifest.Contests {
 		c := &e.manifest.Contests[i]
 		bc := ballotContest{id: c.ID}
-		sum, sumR, count := zeroCiphertext(), ristretto255.NewScalar(), uint64(0)
+		sum, sumR, count := newCiphertextSum(), ristretto255.NewScalar(), uint64(0)
 		for j, o := range c.Options {
 			r, _ := RandomScalar(f.rnd)
 			ct := encrypt(e.key, sel[i][j], r)
 			var proof *RangeProof
 			if sel[i][j] <= 1 {
-				proof, _ = proveRange(e.optionTranscript(cred.public, c.ID, o.ID, ct), e.key.k, ct, 0, 1, sel[i][j], r, f.rnd)
+				proof, _ = proveRange(e.optionTranscript(cred.public, c.ID, o.ID, ct), e.key.k.e, ct, 0, 1, sel[i][j], r, f.rnd)
 			} else {
-				proof = simulatedRangeProof(t, rangeStatement{key: e.key.k, ct: ct, lo: 0, hi: 1}, f.rnd)
+				proof = simulatedRangeProof(t, rangeStatement{key: e.key.k.e, ct: ct, lo: 0, hi: 1}, f.rnd)
 			}
 			bc.options = append(bc.options, ballotOption{id: o.ID, ciphertext: ct, proof: proof})
-			sum = sum.Add(ct)
+			sum.add(ct)
 			sumR.Add(sumR, r)
 			count += sel[i][j]
 		}
+		total := sum.ciphertext()
 		if count >= uint64(c.Min) && count <= uint64(c.Max) {
-			bc.proof, _ = proveRange(e.contestTranscript(cred.public, c, sum), e.key.k, sum, uint64(c.Min), uint64(c.Max), count, sumR, f.rnd)
+			bc.proof, _ = proveRange(e.contestTranscript(cred.public, c, total), e.key.k.e, total, uint64(c.Min), uint64(c.Max), count, sumR, f.rnd)
 		} else {
-			bc.proof = simulatedRangeProof(t, rangeStatement{key: e.key.k, ct: sum, lo: uint64(c.Min), hi: uint64(c.Max)}, f.rnd)
+			bc.proof = simulatedRangeProof(t, rangeStatement{key: e.key.k.e, ct: total, lo: uint64(c.Min), hi: uint64(c.Max)}, f.rnd)
 		}
 		b.contests[i] = bc
 	}

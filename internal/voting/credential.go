@@ -119,7 +119,7 @@ func credentialFromCode(electionID, code string) (*Credential, error) {
 		code:     code,
 		election: electionID,
 		u:        u,
-		public:   &PublicCredential{u: ristretto255.NewIdentityElement().ScalarBaseMult(u)},
+		public:   &PublicCredential{u: newPoint(ristretto255.NewIdentityElement().ScalarBaseMult(u))},
 	}, nil
 }
 
@@ -151,29 +151,29 @@ func (c *Credential) GoString() string { return c.String() }
 // PublicCredential is a voter's public credential U = u·G: the ballot
 // identity that every proof of a ballot binds. It is never the identity.
 type PublicCredential struct {
-	u *ristretto255.Element
+	u point
 }
 
 // ParsePublicCredential decodes a canonical element, refusing the identity.
 func ParsePublicCredential(b []byte) (*PublicCredential, error) {
-	u, err := DecodeElement(b)
+	u, err := decodePoint(b)
 	if err != nil {
 		return nil, fmt.Errorf("public credential: %w", err)
 	}
-	if isIdentity(u) {
+	if isIdentity(u.e) {
 		return nil, fmt.Errorf("%w: the public credential is the identity", ErrInvalidKey)
 	}
 	return &PublicCredential{u: u}, nil
 }
 
 // Bytes is the canonical encoding of U.
-func (p *PublicCredential) Bytes() []byte { return p.u.Bytes() }
+func (p *PublicCredential) Bytes() []byte { return append([]byte(nil), p.u.enc[:]...) }
 
 // Equal reports whether p and q are the same credential.
-func (p *PublicCredential) Equal(q *PublicCredential) bool { return p.u.Equal(q.u) == 1 }
+func (p *PublicCredential) Equal(q *PublicCredential) bool { return p.u.enc == q.u.enc }
 
 // String is base64url of the canonical encoding.
-func (p *PublicCredential) String() string { return encodeB64(p.Bytes()) }
+func (p *PublicCredential) String() string { return encodeB64(p.u.enc[:]) }
 
 // MarshalText is base64url of the canonical encoding.
 func (p *PublicCredential) MarshalText() ([]byte, error) { return []byte(p.String()), nil }

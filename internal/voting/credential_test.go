@@ -49,7 +49,7 @@ func TestCredentialDerivation(t *testing.T) {
 		t.Fatal(err)
 	}
 	u := NewTranscript("credential").Bytes([]byte("test-2026")).Bytes([]byte(c.code)).Challenge()
-	if u.Equal(c.u) != 1 || c.Public().u.Equal(ristretto255.NewIdentityElement().ScalarBaseMult(u)) != 1 {
+	if u.Equal(c.u) != 1 || c.Public().u.e.Equal(ristretto255.NewIdentityElement().ScalarBaseMult(u)) != 1 {
 		t.Error("u is not H(\"credential\", election id, code), or U is not u·G")
 	}
 	d, _ := ParseCredential("another", c.Code())

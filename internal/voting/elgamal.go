@@ -9,7 +9,7 @@ import (
 // JointKey is the election's joint public key K = s·G, whose secret s
 // exists only as the trustees' shares. It is never the identity.
 type JointKey struct {
-	k *ristretto255.Element
+	k point
 }
 
 // NewJointKey returns the joint key for the element k (the DKG's
@@ -18,7 +18,7 @@ func NewJointKey(k *ristretto255.Element) (*JointKey, error) {
 	if k == nil || isIdentity(k) {
 		return nil, fmt.Errorf("%w: the joint public key is the identity", ErrInvalidKey)
 	}
-	return &JointKey{k: copyElement(k)}, nil
+	return &JointKey{k: newPoint(copyElement(k))}, nil
 }
 
 // ParseJointKey decodes the canonical encoding of a joint key.
@@ -31,13 +31,13 @@ func ParseJointKey(b []byte) (*JointKey, error) {
 }
 
 // Bytes is the canonical encoding of K.
-func (k *JointKey) Bytes() []byte { return k.k.Bytes() }
+func (k *JointKey) Bytes() []byte { return append([]byte(nil), k.k.enc[:]...) }
 
 // Element returns a copy of K.
-func (k *JointKey) Element() *ristretto255.Element { return copyElement(k.k) }
+func (k *JointKey) Element() *ristretto255.Element { return copyElement(k.k.e) }
 
 // MarshalText is base64url of the canonical encoding.
-func (k *JointKey) MarshalText() ([]byte, error) { return []byte(encodeB64(k.Bytes())), nil }
+func (k *JointKey) MarshalText() ([]byte, error) { return []byte(encodeB64(k.k.enc[:])), nil }
 
 // UnmarshalText decodes what MarshalText writes.
 func (k *JointKey) UnmarshalText(text []byte) error {
@@ -60,21 +60,39 @@ const CiphertextSize = 2 * ElementSize
 // of a small integer m under the joint key K. Ciphertexts add: the sum
 // of encryptions of m₁ and m₂ is an encryption of m₁ + m₂.
 type Ciphertext struct {
-	alpha, beta *ristretto255.Element
+	alpha, beta point
 }
 
 // encrypt returns Enc(m; r) under k, in constant time in m and r.
 func encrypt(k *JointKey, m uint64, r *ristretto255.Scalar) *Ciphertext {
 	alpha := ristretto255.NewIdentityElement().ScalarBaseMult(r)
-	beta := ristretto255.NewIdentityElement().ScalarMult(r, k.k)
+	beta := ristretto255.NewIdentityElement().ScalarMult(r, k.k.e)
 	beta.Add(beta, ristretto255.NewIdentityElement().ScalarBaseMult(scalarFromUint(m)))
-	return &Ciphertext{alpha: alpha, beta: beta}
+	return &Ciphertext{alpha: newPoint(alpha), beta: newPoint(beta)}
 }
 
-// zeroCiphertext is the encryption of 0 with randomness 0, the neutral
-// element of addition.
-func zeroCiphertext() *Ciphertext {
-	return &Ciphertext{alpha: ristretto255.NewIdentityElement(), beta: ristretto255.NewIdentityElement()}
+// ciphertextSum accumulates ciphertexts without encoding each partial sum.
+type ciphertextSum struct {
+	alpha, beta *ristretto255.Element
+}
+
+func newCiphertextSum() ciphertextSum {
+	return ciphertextSum{alpha: ristretto255.NewIdentityElement(), beta: ristretto255.NewIdentityElement()}
+}
+
+func (s ciphertextSum) add(c *Ciphertext) {
+	s.alpha.Add(s.alpha, c.alpha.e)
+	s.beta.Add(s.beta, c.beta.e)
+}
+
+func (s ciphertextSum) addSum(u ciphertextSum) {
+	s.alpha.Add(s.alpha, u.alpha)
+	s.beta.Add(s.beta, u.beta)
+}
+
+// ciphertext is the sum so far, encoded.
+func (s ciphertextSum) ciphertext() *Ciphertext {
+	return &Ciphertext{alpha: newPoint(copyElement(s.alpha)), beta: newPoint(copyElement(s.beta))}
 }
 
 // ParseCiphertext decodes α ‖ β, both canonical.
@@ -82,11 +100,11 @@ func ParseCiphertext(b []byte) (*Ciphertext, error) {
 	if len(b) != CiphertextSize {
 		return nil, fmt.Errorf("%w: ciphertext of %d bytes, want %d", ErrEncoding, len(b), CiphertextSize)
 	}
-	alpha, err := DecodeElement(b[:ElementSize])
+	alpha, err := decodePoint(b[:ElementSize])
 	if err != nil {
 		return nil, fmt.Errorf("ciphertext α: %w", err)
 	}
-	beta, err := DecodeElement(b[ElementSize:])
+	beta, err := decodePoint(b[ElementSize:])
 	if err != nil {
 		return nil, fmt.Errorf("ciphertext β: %w", err)
 	}
@@ -96,25 +114,25 @@ func ParseCiphertext(b []byte) (*Ciphertext, error) {
 // Bytes is the canonical encoding α ‖ β.
 func (c *Ciphertext) Bytes() []byte {
 	b := make([]byte, 0, CiphertextSize)
-	b = c.alpha.Encode(b)
-	return c.beta.Encode(b)
+	b = append(b, c.alpha.enc[:]...)
+	return append(b, c.beta.enc[:]...)
 }
 
 // Add returns the ciphertext c + d, which encrypts the sum of their plaintexts.
 func (c *Ciphertext) Add(d *Ciphertext) *Ciphertext {
-	return &Ciphertext{
-		alpha: ristretto255.NewIdentityElement().Add(c.alpha, d.alpha),
-		beta:  ristretto255.NewIdentityElement().Add(c.beta, d.beta),
-	}
+	s := newCiphertextSum()
+	s.add(c)
+	s.add(d)
+	return s.ciphertext()
 }
 
 // Equal reports whether c and d are the same ciphertext.
 func (c *Ciphertext) Equal(d *Ciphertext) bool {
-	return c.alpha.Equal(d.alpha) == 1 && c.beta.Equal(d.beta) == 1
+	return c.alpha.enc == d.alpha.enc && c.beta.enc == d.beta.enc
 }
 
-// Alpha and Beta return copies of the components α = r·G and β = m·G + r·K.
-func (c *Ciphertext) Alpha() *ristretto255.Element { return copyElement(c.alpha) }
+// Alpha returns a copy of α = r·G.
+func (c *Ciphertext) Alpha() *ristretto255.Element { return copyElement(c.alpha.e) }
 
 // Beta returns a copy of β = m·G + r·K.
-func (c *Ciphertext) Beta() *ristretto255.Element { return copyElement(c.beta) }
+func (c *Ciphertext) Beta() *ristretto255.Element { return copyElement(c.beta.e) }

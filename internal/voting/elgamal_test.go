@@ -11,8 +11,8 @@ import (
 // decryptWith is the decryption by the whole secret s, for tests:
 // m·G = β − s·α.
 func decryptWith(s *ristretto255.Scalar, c *Ciphertext) *ristretto255.Element {
-	m := ristretto255.NewIdentityElement().ScalarMult(s, c.alpha)
-	return m.Subtract(c.beta, m)
+	m := ristretto255.NewIdentityElement().ScalarMult(s, c.alpha.e)
+	return m.Subtract(c.beta.e, m)
 }
 
 func TestElGamalIsAdditivelyHomomorphic(t *testing.T) {
@@ -22,14 +22,14 @@ func TestElGamalIsAdditivelyHomomorphic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sum, total := zeroCiphertext(), uint64(0)
+	sum, total := newCiphertextSum().ciphertext(), uint64(0)
 	for _, m := range []uint64{0, 1, 1, 0, 1, 7} {
 		r, _ := RandomScalar(rnd)
 		c := encrypt(key, m, r)
 		if decryptWith(s, c).Equal(multipleOfG(m)) != 1 {
 			t.Fatalf("Enc(%d) does not decrypt to %d", m, m)
 		}
-		if c.alpha.Equal(ristretto255.NewIdentityElement().ScalarBaseMult(r)) != 1 {
+		if c.alpha.e.Equal(ristretto255.NewIdentityElement().ScalarBaseMult(r)) != 1 {
 			t.Fatal("α is not r·G")
 		}
 		sum, total = sum.Add(c), total+m

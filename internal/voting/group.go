@@ -178,3 +178,37 @@ func copyElement(e *ristretto255.Element) *ristretto255.Element {
 func multipleOfG(v uint64) *ristretto255.Element {
 	return ristretto255.NewIdentityElement().ScalarBaseMult(scalarFromUint(v))
 }
+
+// point is a group element with its canonical encoding, computed once:
+// transcripts and encodings use the bytes, arithmetic uses the element.
+// A point is never changed in place; a new value replaces it.
+type point struct {
+	e   *ristretto255.Element
+	enc [ElementSize]byte
+}
+
+// newPoint wraps e, which the caller must not change afterwards.
+func newPoint(e *ristretto255.Element) point {
+	p := point{e: e}
+	e.Encode(p.enc[:0])
+	return p
+}
+
+// decodePoint decodes a canonical element, keeping its bytes.
+func decodePoint(b []byte) (point, error) {
+	e, err := DecodeElement(b)
+	if err != nil {
+		return point{}, err
+	}
+	p := point{e: e}
+	copy(p.enc[:], b)
+	return p, nil
+}
+
+// points appends the encoding of each point.
+func (t *Transcript) points(ps ...point) *Transcript {
+	for i := range ps {
+		t.Bytes(ps[i].enc[:])
+	}
+	return t
+}

@@ -31,7 +31,7 @@ import (
 // The last challenge c_hi is not encoded: it is the hash minus the others.
 // With [lo, hi] = [0, 1] it proves that an option is selected or not.
 type RangeProof struct {
-	commitments []*ristretto255.Element // A_lo, B_lo, A_lo+1, B_lo+1, …
+	commitments []point // A_lo, B_lo, A_lo+1, B_lo+1, …
 	challenges  []*ristretto255.Scalar  // c_lo … c_hi−1
 	responses   []*ristretto255.Scalar  // r_lo … r_hi
 }
@@ -54,13 +54,13 @@ func ParseRangeProof(b []byte) (*RangeProof, error) {
 		return nil, fmt.Errorf("%w: range proof over %d values, at most %d", ErrEncoding, n, maxRangeValues)
 	}
 	p := &RangeProof{
-		commitments: make([]*ristretto255.Element, 2*n),
+		commitments: make([]point, 2*n),
 		challenges:  make([]*ristretto255.Scalar, n-1),
 		responses:   make([]*ristretto255.Scalar, n),
 	}
 	var err error
 	for i := range p.commitments {
-		if p.commitments[i], err = DecodeElement(b[:32]); err != nil {
+		if p.commitments[i], err = decodePoint(b[:32]); err != nil {
 			return nil, fmt.Errorf("range proof commitment: %w", err)
 		}
 		b = b[32:]
@@ -83,8 +83,8 @@ func ParseRangeProof(b []byte) (*RangeProof, error) {
 // Bytes is the canonical encoding.
 func (p *RangeProof) Bytes() []byte {
 	b := make([]byte, 0, RangeProofSize(len(p.responses)))
-	for _, e := range p.commitments {
-		b = e.Encode(b)
+	for i := range p.commitments {
+		b = append(b, p.commitments[i].enc[:]...)
 	}
 	for _, s := range p.challenges {
 		b = s.Encode(b)
@@ -113,13 +113,13 @@ func proveRange(t *Transcript, k *ristretto255.Element, ct *Ciphertext, lo, hi, 
 	}
 	n := int(hi-lo) + 1
 	p := &RangeProof{
-		commitments: make([]*ristretto255.Element, 2*n),
+		commitments: make([]point, 2*n),
 		challenges:  make([]*ristretto255.Scalar, n),
 		responses:   make([]*ristretto255.Scalar, n),
 	}
 	real := make([]*ristretto255.Scalar, n) // 1 for v = m, else 0
 	sum := ristretto255.NewScalar()         // Σ of the simulated challenges
-	shifted := copyElement(ct.beta)         // β − v·G
+	shifted := copyElement(ct.beta.e)       // β − v·G
 	if lo > 0 {
 		shifted.Subtract(shifted, multipleOfG(lo))
 	}
@@ -141,15 +141,15 @@ func proveRange(t *Transcript, k *ristretto255.Element, ct *Ciphertext, lo, hi, 
 		c.Multiply(c, scalarFromUint(1-isReal))
 		negC := ristretto255.NewScalar().Negate(c)
 		a := ristretto255.NewIdentityElement().ScalarBaseMult(w)
-		a.Add(a, ristretto255.NewIdentityElement().ScalarMult(negC, ct.alpha))
+		a.Add(a, ristretto255.NewIdentityElement().ScalarMult(negC, ct.alpha.e))
 		b := ristretto255.NewIdentityElement().MultiScalarMult(
 			[]*ristretto255.Scalar{w, negC}, []*ristretto255.Element{k, shifted})
-		p.commitments[2*i], p.commitments[2*i+1] = a, b
+		p.commitments[2*i], p.commitments[2*i+1] = newPoint(a), newPoint(b)
 		p.challenges[i], p.responses[i] = c, w
 		sum.Add(sum, c)
 		shifted = ristretto255.NewIdentityElement().Subtract(shifted, g)
 	}
-	t.Element(p.commitments...)
+	t.points(p.commitments...)
 	cReal := ristretto255.NewScalar().Subtract(t.Challenge(), sum)
 	for i := 0; i < n; i++ {
 		// c_m = hash − Σ simulated; r_m = w + c_m·r. Simulated ones stay.
@@ -165,7 +165,7 @@ func proveRange(t *Transcript, k *ristretto255.Element, ct *Ciphertext, lo, hi, 
 // rangeChallenges appends p's commitments to t and returns all n
 // challenges, the last one derived from the hash.
 func rangeChallenges(t *Transcript, p *RangeProof) []*ristretto255.Scalar {
-	t.Element(p.commitments...)
+	t.points(p.commitments...)
 	last := t.Challenge()
 	cs := make([]*ristretto255.Scalar, 0, len(p.responses))
 	for _, c := range p.challenges {
@@ -178,14 +178,14 @@ func rangeChallenges(t *Transcript, p *RangeProof) []*ristretto255.Scalar {
 // checkRange checks p's equations one by one, for the ciphertext (α, β)
 // and the challenges cs from rangeChallenges.
 func checkRange(p *RangeProof, cs []*ristretto255.Scalar, k *ristretto255.Element, ct *Ciphertext, lo uint64) bool {
-	shifted := copyElement(ct.beta)
+	shifted := copyElement(ct.beta.e)
 	if lo > 0 {
 		shifted.Subtract(shifted, multipleOfG(lo))
 	}
 	g := ristretto255.NewGeneratorElement()
 	for i, c := range cs {
-		if !checkG(p.responses[i], p.commitments[2*i], c, ct.alpha) ||
-			!checkP(k, p.responses[i], p.commitments[2*i+1], c, shifted) {
+		if !checkG(p.responses[i], p.commitments[2*i].e, c, ct.alpha.e) ||
+			!checkP(k, p.responses[i], p.commitments[2*i+1].e, c, shifted) {
 			return false
 		}
 		shifted = ristretto255.NewIdentityElement().Subtract(shifted, g)
@@ -219,7 +219,7 @@ const DecryptionProofSize = 3 * 32
 //	r·α = B + c·D
 //	c = H(statement, A, B)
 type DecryptionProof struct {
-	a, b *ristretto255.Element
+	a, b point
 	r    *ristretto255.Scalar
 }
 
@@ -228,11 +228,11 @@ func ParseDecryptionProof(b []byte) (*DecryptionProof, error) {
 	if len(b) != DecryptionProofSize {
 		return nil, fmt.Errorf("%w: decryption proof of %d bytes, want %d", ErrEncoding, len(b), DecryptionProofSize)
 	}
-	a, err := DecodeElement(b[:32])
+	a, err := decodePoint(b[:32])
 	if err != nil {
 		return nil, fmt.Errorf("decryption proof: %w", err)
 	}
-	bb, err := DecodeElement(b[32:64])
+	bb, err := decodePoint(b[32:64])
 	if err != nil {
 		return nil, fmt.Errorf("decryption proof: %w", err)
 	}
@@ -246,8 +246,8 @@ func ParseDecryptionProof(b []byte) (*DecryptionProof, error) {
 // Bytes is the canonical encoding A ‖ B ‖ r.
 func (p *DecryptionProof) Bytes() []byte {
 	b := make([]byte, 0, DecryptionProofSize)
-	b = p.a.Encode(b)
-	b = p.b.Encode(b)
+	b = append(b, p.a.enc[:]...)
+	b = append(b, p.b.enc[:]...)
 	return p.r.Encode(b)
 }
 
@@ -259,21 +259,21 @@ func proveDecryption(t *Transcript, s *ristretto255.Scalar, alpha *ristretto255.
 		return nil, err
 	}
 	p := &DecryptionProof{
-		a: ristretto255.NewIdentityElement().ScalarBaseMult(w),
-		b: ristretto255.NewIdentityElement().ScalarMult(w, alpha),
+		a: newPoint(ristretto255.NewIdentityElement().ScalarBaseMult(w)),
+		b: newPoint(ristretto255.NewIdentityElement().ScalarMult(w, alpha)),
 	}
-	c := t.Element(p.a, p.b).Challenge()
+	c := t.points(p.a, p.b).Challenge()
 	p.r = w.Add(w, c.Multiply(c, s))
 	return p, nil
 }
 
 // decryptionChallenge appends p's commitments to t and returns the challenge.
 func decryptionChallenge(t *Transcript, p *DecryptionProof) *ristretto255.Scalar {
-	return t.Element(p.a, p.b).Challenge()
+	return t.points(p.a, p.b).Challenge()
 }
 
 func checkDecryption(p *DecryptionProof, c *ristretto255.Scalar, ki, alpha, d *ristretto255.Element) bool {
-	return checkG(p.r, p.a, c, ki) && checkP(alpha, p.r, p.b, c, d)
+	return checkG(p.r, p.a.e, c, ki) && checkP(alpha, p.r, p.b.e, c, d)
 }
 
 // KnowledgeProofSize is the length of a knowledge proof's encoding A ‖ r.
@@ -287,7 +287,7 @@ const KnowledgeProofSize = 2 * 32
 // Bound to a message in its statement, it is a Schnorr signature; a
 // ballot's signature by its credential is one.
 type KnowledgeProof struct {
-	a *ristretto255.Element
+	a point
 	r *ristretto255.Scalar
 }
 
@@ -304,8 +304,8 @@ func ProveKnowledge(t *Transcript, x *ristretto255.Scalar, rnd io.Reader) (*Know
 	if err != nil {
 		return nil, err
 	}
-	a := ristretto255.NewIdentityElement().ScalarBaseMult(w)
-	c := t.Element(ristretto255.NewIdentityElement().ScalarBaseMult(x), a).Challenge()
+	a := newPoint(ristretto255.NewIdentityElement().ScalarBaseMult(w))
+	c := t.Element(ristretto255.NewIdentityElement().ScalarBaseMult(x)).points(a).Challenge()
 	return &KnowledgeProof{a: a, r: w.Add(w, c.Multiply(c, x))}, nil
 }
 
@@ -315,15 +315,15 @@ func VerifyKnowledge(t *Transcript, x *ristretto255.Element, p *KnowledgeProof) 
 	if x == nil || isIdentity(x) {
 		return fmt.Errorf("%w: proof of knowledge for the identity", ErrInvalidKey)
 	}
-	if p == nil || !checkG(p.r, p.a, knowledgeChallenge(t, x, p), x) {
+	if p == nil || !checkG(p.r, p.a.e, t.Element(x).points(p.a).Challenge(), x) {
 		return ErrBadProof
 	}
 	return nil
 }
 
 // knowledgeChallenge appends X and A to t and returns the challenge.
-func knowledgeChallenge(t *Transcript, x *ristretto255.Element, p *KnowledgeProof) *ristretto255.Scalar {
-	return t.Element(x, p.a).Challenge()
+func knowledgeChallenge(t *Transcript, x point, p *KnowledgeProof) *ristretto255.Scalar {
+	return t.points(x, p.a).Challenge()
 }
 
 // ParseKnowledgeProof decodes A ‖ r.
@@ -331,7 +331,7 @@ func ParseKnowledgeProof(b []byte) (*KnowledgeProof, error) {
 	if len(b) != KnowledgeProofSize {
 		return nil, fmt.Errorf("%w: knowledge proof of %d bytes, want %d", ErrEncoding, len(b), KnowledgeProofSize)
 	}
-	a, err := DecodeElement(b[:32])
+	a, err := decodePoint(b[:32])
 	if err != nil {
 		return nil, fmt.Errorf("knowledge proof: %w", err)
 	}
@@ -345,6 +345,6 @@ func ParseKnowledgeProof(b []byte) (*KnowledgeProof, error) {
 // Bytes is the canonical encoding A ‖ r.
 func (p *KnowledgeProof) Bytes() []byte {
 	b := make([]byte, 0, KnowledgeProofSize)
-	b = p.a.Encode(b)
+	b = append(b, p.a.enc[:]...)
 	return p.r.Encode(b)
 }

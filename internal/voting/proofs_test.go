@@ -12,6 +12,8 @@ func plusG(e *ristretto255.Element) *ristretto255.Element {
 	return ristretto255.NewIdentityElement().Add(e, ristretto255.NewGeneratorElement())
 }
 
+func plusGp(p point) point { return newPoint(plusG(p.e)) }
+
 func plusOne(s *ristretto255.Scalar) *ristretto255.Scalar {
 	return ristretto255.NewScalar().Add(s, scalarFromUint(1))
 }
@@ -33,7 +35,7 @@ type rangeStatement struct {
 }
 
 func (s rangeStatement) transcript() *Transcript {
-	return NewTranscript("test-range").Bytes([]byte(s.context)).Uint(s.lo).Uint(s.hi).Element(s.ct.alpha, s.ct.beta)
+	return NewTranscript("test-range").Bytes([]byte(s.context)).Uint(s.lo).Uint(s.hi).points(s.ct.alpha, s.ct.beta)
 }
 
 // verifyRangeBothWays checks p one equation at a time and as a batch,
@@ -49,8 +51,8 @@ func verifyRangeBothWays(t testing.TB, s rangeStatement, p *RangeProof) bool {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := bt.point(s.ct.alpha, ristretto255.NewScalar())
-	b := bt.point(s.ct.beta, ristretto255.NewScalar())
+	a := bt.point(s.ct.alpha.e, ristretto255.NewScalar())
+	b := bt.point(s.ct.beta.e, ristretto255.NewScalar())
 	bt.rangeProof(p, cs, s.lo, []int{a}, []int{b})
 	if batched := bt.check(); batched != exact {
 		t.Fatalf("exact %v, batch %v", exact, batched)
@@ -82,7 +84,7 @@ func TestRangeProofCompletenessAndTampering(t *testing.T) {
 			// Each component of the proof.
 			for i := range p.commitments {
 				q := cloneRange(t, p)
-				q.commitments[i] = plusG(q.commitments[i])
+				q.commitments[i] = plusGp(q.commitments[i])
 				if verifyRangeBothWays(t, s, q) {
 					t.Errorf("%s: commitment %d changed, accepted", name, i)
 				}
@@ -103,8 +105,8 @@ func TestRangeProofCompletenessAndTampering(t *testing.T) {
 			}
 			// Each part of the statement.
 			for what, s2 := range map[string]rangeStatement{
-				"α":       {key: key, ct: &Ciphertext{alpha: plusG(ct.alpha), beta: ct.beta}, lo: s.lo, hi: s.hi, context: s.context},
-				"β":       {key: key, ct: &Ciphertext{alpha: ct.alpha, beta: plusG(ct.beta)}, lo: s.lo, hi: s.hi, context: s.context},
+				"α":       {key: key, ct: &Ciphertext{alpha: plusGp(ct.alpha), beta: ct.beta}, lo: s.lo, hi: s.hi, context: s.context},
+				"β":       {key: key, ct: &Ciphertext{alpha: ct.alpha, beta: plusGp(ct.beta)}, lo: s.lo, hi: s.hi, context: s.context},
 				"K":       {key: plusG(key), ct: ct, lo: s.lo, hi: s.hi, context: s.context},
 				"context": {key: key, ct: ct, lo: s.lo, hi: s.hi, context: "other"},
 				"range":   {key: key, ct: ct, lo: s.lo + 1, hi: s.hi + 1, context: s.context},
@@ -122,14 +124,14 @@ func TestRangeProofCompletenessAndTampering(t *testing.T) {
 func simulatedRangeProof(t testing.TB, s rangeStatement, rnd *seededReader) *RangeProof {
 	n := int(s.hi-s.lo) + 1
 	p := &RangeProof{}
-	shifted := ristretto255.NewIdentityElement().Subtract(s.ct.beta, multipleOfG(s.lo))
+	shifted := ristretto255.NewIdentityElement().Subtract(s.ct.beta.e, multipleOfG(s.lo))
 	for i := 0; i < n; i++ {
 		c, _ := RandomScalar(rnd)
 		r, _ := RandomScalar(rnd)
 		negC := ristretto255.NewScalar().Negate(c)
-		a := ristretto255.NewIdentityElement().VarTimeDoubleScalarBaseMult(negC, s.ct.alpha, r)
+		a := ristretto255.NewIdentityElement().VarTimeDoubleScalarBaseMult(negC, s.ct.alpha.e, r)
 		b := ristretto255.NewIdentityElement().VarTimeMultiScalarMult([]*ristretto255.Scalar{r, negC}, []*ristretto255.Element{s.key, shifted})
-		p.commitments = append(p.commitments, a, b)
+		p.commitments = append(p.commitments, newPoint(a), newPoint(b))
 		if i < n-1 {
 			p.challenges = append(p.challenges, c)
 		}
@@ -203,7 +205,7 @@ func TestKnowledgeProof(t *testing.T) {
 		err := VerifyKnowledge(tr(ctx), X, p)
 		if X != nil && !isIdentity(X) {
 			bt, _ := newBatch(X, 1)
-			bt.schnorr(p, knowledgeChallenge(tr(ctx), X, p), X)
+			bt.schnorr(p, knowledgeChallenge(tr(ctx), newPoint(X), p), X)
 			if bt.check() != (err == nil) {
 				t.Fatalf("exact %v, batch %v", err, bt.check())
 			}
@@ -214,7 +216,7 @@ func TestKnowledgeProof(t *testing.T) {
 		t.Fatalf("honest proof: %v", err)
 	}
 	q, _ := ParseKnowledgeProof(p.Bytes())
-	q.a = plusG(q.a)
+	q.a = plusGp(q.a)
 	if err := both("ctx", X, q); !errors.Is(err, ErrBadProof) {
 		t.Errorf("commitment changed: %v", err)
 	}
@@ -250,6 +252,7 @@ func TestDecryptionProof(t *testing.T) {
 	tr := func(d *ristretto255.Element) *Transcript {
 		return NewTranscript("test-decryption").Element(ki, alpha, d)
 	}
+
 	p, err := proveDecryption(tr(d), s, alpha, rnd)
 	if err != nil {
 		t.Fatal(err)
@@ -270,8 +273,8 @@ func TestDecryptionProof(t *testing.T) {
 		t.Fatal("honest proof refused")
 	}
 	tampered := map[string]func() bool{
-		"A": func() bool { q, _ := ParseDecryptionProof(p.Bytes()); q.a = plusG(q.a); return check(q, ki, alpha, d) },
-		"B": func() bool { q, _ := ParseDecryptionProof(p.Bytes()); q.b = plusG(q.b); return check(q, ki, alpha, d) },
+		"A": func() bool { q, _ := ParseDecryptionProof(p.Bytes()); q.a = plusGp(q.a); return check(q, ki, alpha, d) },
+		"B": func() bool { q, _ := ParseDecryptionProof(p.Bytes()); q.b = plusGp(q.b); return check(q, ki, alpha, d) },
 		"r": func() bool {
 			q, _ := ParseDecryptionProof(p.Bytes())
 			q.r = plusOne(q.r)

@@ -39,7 +39,7 @@ type tallyContest struct {
 
 type tallyOption struct {
 	id  string
-	sum *Ciphertext
+	sum ciphertextSum
 }
 
 // NewTally starts an empty tally (every sum the encryption of 0 with
@@ -49,7 +49,7 @@ func (e *Election) NewTally() *EncryptedTally {
 	for i, c := range e.manifest.Contests {
 		tc := tallyContest{id: c.ID, options: make([]tallyOption, len(c.Options))}
 		for j, o := range c.Options {
-			tc.options[j] = tallyOption{id: o.ID, sum: zeroCiphertext()}
+			tc.options[j] = tallyOption{id: o.ID, sum: newCiphertextSum()}
 		}
 		t.contests[i] = tc
 	}
@@ -79,10 +79,7 @@ func (t *EncryptedTally) Add(b *Ballot) error {
 	}
 	for i := range t.contests {
 		for j := range t.contests[i].options {
-			s := t.contests[i].options[j].sum
-			ct := b.contests[i].options[j].ciphertext
-			s.alpha.Add(s.alpha, ct.alpha)
-			s.beta.Add(s.beta, ct.beta)
+			t.contests[i].options[j].sum.add(b.contests[i].options[j].ciphertext)
 		}
 	}
 	t.ballots++
@@ -97,9 +94,7 @@ func (t *EncryptedTally) Merge(u *EncryptedTally) error {
 	}
 	for i := range t.contests {
 		for j := range t.contests[i].options {
-			s, d := t.contests[i].options[j].sum, u.contests[i].options[j].sum
-			s.alpha.Add(s.alpha, d.alpha)
-			s.beta.Add(s.beta, d.beta)
+			t.contests[i].options[j].sum.addSum(u.contests[i].options[j].sum)
 		}
 	}
 	t.ballots += u.ballots
@@ -130,14 +125,27 @@ func (t *EncryptedTally) Equal(u *EncryptedTally) bool {
 	if !t.sameShape(u) || t.ballots != u.ballots {
 		return false
 	}
-	for i := range t.contests {
-		for j := range t.contests[i].options {
-			if !t.contests[i].options[j].sum.Equal(u.contests[i].options[j].sum) {
+	a, b := t.ciphertexts(), u.ciphertexts()
+	for i := range a {
+		for j := range a[i] {
+			if !a[i][j].Equal(b[i][j]) {
 				return false
 			}
 		}
 	}
 	return true
+}
+
+// ciphertexts are the sums, encoded, by contest and option.
+func (t *EncryptedTally) ciphertexts() [][]*Ciphertext {
+	cts := make([][]*Ciphertext, len(t.contests))
+	for i, c := range t.contests {
+		cts[i] = make([]*Ciphertext, len(c.options))
+		for j, o := range c.options {
+			cts[i][j] = o.sum.ciphertext()
+		}
+	}
+	return cts
 }
 
 // Ballots is the number of ballots added.
@@ -171,22 +179,22 @@ type partialContest struct {
 
 type partialOption struct {
 	id    string
-	share *ristretto255.Element
+	share point
 	proof *DecryptionProof
 }
 
 // Trustee is the index of the trustee who computed the partial decryption.
 func (p *PartialDecryption) Trustee() uint32 { return p.trustee }
 
-func (e *Election) decryptionTranscript(index uint32, ki *ristretto255.Element, contest, option string, ct *Ciphertext, d *ristretto255.Element) *Transcript {
+func (e *Election) decryptionTranscript(index uint32, ki point, contest, option string, ct *Ciphertext, d point) *Transcript {
 	return NewTranscript("decryption-proof").
 		Bytes(e.digest[:]).
-		Element(e.key.k).
+		points(e.key.k).
 		Uint(uint64(index)).
-		Element(ki).
+		points(ki).
 		Bytes([]byte(contest)).
 		Bytes([]byte(option)).
-		Element(ct.alpha, ct.beta, d)
+		points(ct.alpha, ct.beta, d)
 }
 
 // PartialDecrypt computes the trustee's partial decryption of the tally,
@@ -199,13 +207,15 @@ func (e *Election) PartialDecrypt(share TrusteeShare, t *EncryptedTally, rnd io.
 	if err := e.checkTally(t); err != nil {
 		return nil, err
 	}
-	ki := ristretto255.NewIdentityElement().ScalarBaseMult(share.Secret)
+	ki := newPoint(ristretto255.NewIdentityElement().ScalarBaseMult(share.Secret))
+	cts := t.ciphertexts()
 	p := &PartialDecryption{election: t.election, manifest: t.manifest, trustee: share.Index, contests: make([]partialContest, len(t.contests))}
 	for i, c := range t.contests {
 		pc := partialContest{id: c.id, options: make([]partialOption, len(c.options))}
 		for j, o := range c.options {
-			d := ristretto255.NewIdentityElement().ScalarMult(share.Secret, o.sum.alpha)
-			proof, err := proveDecryption(e.decryptionTranscript(share.Index, ki, c.id, o.id, o.sum, d), share.Secret, o.sum.alpha, rnd)
+			ct := cts[i][j]
+			d := newPoint(ristretto255.NewIdentityElement().ScalarMult(share.Secret, ct.alpha.e))
+			proof, err := proveDecryption(e.decryptionTranscript(share.Index, ki, c.id, o.id, ct, d), share.Secret, ct.alpha.e, rnd)
 			if err != nil {
 				return nil, err
 			}
@@ -219,7 +229,7 @@ func (e *Election) PartialDecrypt(share TrusteeShare, t *EncryptedTally, rnd io.
 // verifyPartial checks p against the tally and the trustee's verification
 // key: shape, then every proof in one multi-scalar multiplication and,
 // if that fails, one by one to name the first bad option.
-func (e *Election) verifyPartial(t *EncryptedTally, vk VerificationKey, p *PartialDecryption) error {
+func (e *Election) verifyPartial(t *EncryptedTally, cts [][]*Ciphertext, vk VerificationKey, p *PartialDecryption) error {
 	if p.election != t.election || p.manifest != t.manifest {
 		return fmt.Errorf("%w: partial decryption for election %q", ErrWrongElection, p.election)
 	}
@@ -227,6 +237,7 @@ func (e *Election) verifyPartial(t *EncryptedTally, vk VerificationKey, p *Parti
 		return fmt.Errorf("%w: partial decryption with %d contests, tally with %d", ErrShape, len(p.contests), len(t.contests))
 	}
 	challenges := make([][]*ristretto255.Scalar, len(t.contests))
+	ki := newPoint(vk.Key)
 	terms := 0
 	for i, c := range t.contests {
 		pc := &p.contests[i]
@@ -236,20 +247,20 @@ func (e *Election) verifyPartial(t *EncryptedTally, vk VerificationKey, p *Parti
 		challenges[i] = make([]*ristretto255.Scalar, len(c.options))
 		for j, o := range c.options {
 			po := &pc.options[j]
-			if po.id != o.id || po.share == nil || po.proof == nil {
+			if po.id != o.id || po.share.e == nil || po.proof == nil {
 				return fmt.Errorf("%w: partial decryption: contest %q: option %d is not %q", ErrShape, c.id, j+1, o.id)
 			}
-			challenges[i][j] = decryptionChallenge(e.decryptionTranscript(p.trustee, vk.Key, c.id, o.id, o.sum, po.share), po.proof)
+			challenges[i][j] = decryptionChallenge(e.decryptionTranscript(p.trustee, ki, c.id, o.id, cts[i][j], po.share), po.proof)
 			terms += 2
 		}
 	}
-	if bt, err := newBatch(e.key.k, terms); err == nil {
-		ki := bt.point(vk.Key, ristretto255.NewScalar())
+	if bt, err := newBatch(e.key.k.e, terms); err == nil {
+		kIndex := bt.point(vk.Key, ristretto255.NewScalar())
 		for i, c := range t.contests {
-			for j, o := range c.options {
-				alpha := bt.point(o.sum.alpha, ristretto255.NewScalar())
+			for j := range c.options {
+				alpha := bt.point(cts[i][j].alpha.e, ristretto255.NewScalar())
 				po := &p.contests[i].options[j]
-				bt.decryption(po.proof, challenges[i][j], ki, alpha, po.share)
+				bt.decryption(po.proof, challenges[i][j], kIndex, alpha, po.share.e)
 			}
 		}
 		if bt.check() {
@@ -259,7 +270,7 @@ func (e *Election) verifyPartial(t *EncryptedTally, vk VerificationKey, p *Parti
 	for i, c := range t.contests {
 		for j, o := range c.options {
 			po := &p.contests[i].options[j]
-			if !checkDecryption(po.proof, challenges[i][j], vk.Key, o.sum.alpha, po.share) {
+			if !checkDecryption(po.proof, challenges[i][j], vk.Key, cts[i][j].alpha.e, po.share.e) {
 				return &ProofError{Trustee: p.trustee, Contest: c.id, Option: o.id}
 			}
 		}
@@ -341,6 +352,7 @@ func (e *Election) Decrypt(t *EncryptedTally, threshold int, keys []Verification
 	}
 	var failed []TrusteeFailure
 	valid := map[uint32]*PartialDecryption{}
+	cts := t.ciphertexts()
 	for _, p := range partials {
 		if p == nil {
 			continue
@@ -354,7 +366,7 @@ func (e *Election) Decrypt(t *EncryptedTally, threshold int, keys []Verification
 			failed = append(failed, TrusteeFailure{Trustee: p.trustee, Err: fmt.Errorf("%w: a second partial decryption by trustee %d", ErrShape, p.trustee)})
 			continue
 		}
-		if err := e.verifyPartial(t, vk, p); err != nil {
+		if err := e.verifyPartial(t, cts, vk, p); err != nil {
 			failed = append(failed, TrusteeFailure{Trustee: p.trustee, Err: err})
 			continue
 		}
@@ -377,7 +389,7 @@ func (e *Election) Decrypt(t *EncryptedTally, threshold int, keys []Verification
 	for a, i := range indices {
 		vks[a] = byIndex[i].Key
 	}
-	if ristretto255.NewIdentityElement().VarTimeMultiScalarMult(lambdas, vks).Equal(e.key.k) != 1 {
+	if ristretto255.NewIdentityElement().VarTimeMultiScalarMult(lambdas, vks).Equal(e.key.k.e) != 1 {
 		return nil, fmt.Errorf("%w: the verification keys of trustees %v do not interpolate to the joint key", ErrDecryption, indices)
 	}
 
@@ -392,10 +404,10 @@ func (e *Election) Decrypt(t *EncryptedTally, threshold int, keys []Verification
 		for j, o := range c.options {
 			ds := make([]*ristretto255.Element, len(indices))
 			for a, idx := range indices {
-				ds[a] = valid[idx].contests[i].options[j].share
+				ds[a] = valid[idx].contests[i].options[j].share.e
 			}
 			m := ristretto255.NewIdentityElement().VarTimeMultiScalarMult(neg, ds)
-			m.Add(m, o.sum.beta)
+			m.Add(m, cts[i][j].beta.e)
 			votes, ok := table.lookup(m)
 			if !ok {
 				return nil, fmt.Errorf("%w: contest %q, option %q: the count is not between 0 and %d", ErrDecryption, c.id, o.id, t.ballots)

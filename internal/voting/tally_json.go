@@ -29,10 +29,11 @@ type wireTallyOption struct {
 // MarshalJSON is the tally's canonical JSON.
 func (t *EncryptedTally) MarshalJSON() ([]byte, error) {
 	w := wireTally{Election: t.election, Manifest: encodeB64(t.manifest[:]), Ballots: t.ballots, Contests: make([]wireTallyContest, len(t.contests))}
+	cts := t.ciphertexts()
 	for i, c := range t.contests {
 		wc := wireTallyContest{ID: c.id, Options: make([]wireTallyOption, len(c.options))}
 		for j, o := range c.options {
-			wc.Options[j] = wireTallyOption{ID: o.id, Ciphertext: encodeB64(o.sum.Bytes())}
+			wc.Options[j] = wireTallyOption{ID: o.id, Ciphertext: encodeB64(cts[i][j].Bytes())}
 		}
 		w.Contests[i] = wc
 	}
@@ -63,7 +64,7 @@ func ParseEncryptedTally(data []byte) (*EncryptedTally, error) {
 			if err != nil {
 				return nil, err
 			}
-			tc.options[j] = tallyOption{id: o.ID, sum: ct}
+			tc.options[j] = tallyOption{id: o.ID, sum: ciphertextSum{alpha: ct.alpha.e, beta: ct.beta.e}}
 		}
 		t.contests[i] = tc
 	}
@@ -101,7 +102,7 @@ func (p *PartialDecryption) MarshalJSON() ([]byte, error) {
 	for i, c := range p.contests {
 		wc := wirePartialContest{ID: c.id, Options: make([]wirePartialOption, len(c.options))}
 		for j, o := range c.options {
-			wc.Options[j] = wirePartialOption{ID: o.id, Share: encodeB64(o.share.Bytes()), Proof: encodeB64(o.proof.Bytes())}
+			wc.Options[j] = wirePartialOption{ID: o.id, Share: encodeB64(o.share.enc[:]), Proof: encodeB64(o.proof.Bytes())}
 		}
 		w.Contests[i] = wc
 	}
@@ -130,11 +131,15 @@ func ParsePartialDecryption(data []byte) (*PartialDecryption, error) {
 		pc := partialContest{id: c.ID, options: make([]partialOption, len(c.Options))}
 		for j, o := range c.Options {
 			field := fmt.Sprintf("partial decryption contest %q option %q", c.ID, o.ID)
-			d, err := decodeB64Element(field+" share", o.Share)
+			raw, err := decodeB64(field+" share", o.Share, ElementSize)
 			if err != nil {
 				return nil, err
 			}
-			raw, err := decodeB64(field+" proof", o.Proof, DecryptionProofSize)
+			d, err := decodePoint(raw)
+			if err != nil {
+				return nil, fmt.Errorf("%s share: %w", field, err)
+			}
+			raw, err = decodeB64(field+" proof", o.Proof, DecryptionProofSize)
 			if err != nil {
 				return nil, err
 			}

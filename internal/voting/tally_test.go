@@ -117,9 +117,9 @@ func TestBadPartialDecryptionIsNamedAndExcluded(t *testing.T) {
 			i, j, c, o := i, j, c, o
 			opt := func(p *PartialDecryption) *partialOption { return &p.contests[i].options[j] }
 			edits = append(edits,
-				edit{c.ID + "/" + o.ID + " D", func(p *PartialDecryption) { opt(p).share = plusG(opt(p).share) }, proofErr(c.ID, o.ID)},
-				edit{c.ID + "/" + o.ID + " A", func(p *PartialDecryption) { opt(p).proof.a = plusG(opt(p).proof.a) }, proofErr(c.ID, o.ID)},
-				edit{c.ID + "/" + o.ID + " B", func(p *PartialDecryption) { opt(p).proof.b = plusG(opt(p).proof.b) }, proofErr(c.ID, o.ID)},
+				edit{c.ID + "/" + o.ID + " D", func(p *PartialDecryption) { opt(p).share = plusGp(opt(p).share) }, proofErr(c.ID, o.ID)},
+				edit{c.ID + "/" + o.ID + " A", func(p *PartialDecryption) { opt(p).proof.a = plusGp(opt(p).proof.a) }, proofErr(c.ID, o.ID)},
+				edit{c.ID + "/" + o.ID + " B", func(p *PartialDecryption) { opt(p).proof.b = plusGp(opt(p).proof.b) }, proofErr(c.ID, o.ID)},
 				edit{c.ID + "/" + o.ID + " r", func(p *PartialDecryption) { opt(p).proof.r = plusOne(opt(p).proof.r) }, proofErr(c.ID, o.ID)},
 			)
 		}
