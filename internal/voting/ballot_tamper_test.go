@@ -61,10 +61,16 @@ func tamperCases(t testing.TB, f *fixture, other *Credential) []tamperCase {
 			where := fmt.Sprintf("%s/%s", c.ID, o.ID)
 			opt := func(b *Ballot) *ballotOption { return &b.contests[i].options[j] }
 			cases = append(cases,
-				tamperCase{where + " α", func(b *Ballot) { opt(b).ciphertext = &Ciphertext{alpha: plusGp(opt(b).ciphertext.alpha), beta: opt(b).ciphertext.beta} }, true, isProofError(c.ID, o.ID)},
-				tamperCase{where + " β", func(b *Ballot) { opt(b).ciphertext = &Ciphertext{alpha: opt(b).ciphertext.alpha, beta: plusGp(opt(b).ciphertext.beta)} }, true, isProofError(c.ID, o.ID)},
+				tamperCase{where + " α", func(b *Ballot) {
+					opt(b).ciphertext = &Ciphertext{alpha: plusGp(opt(b).ciphertext.alpha), beta: opt(b).ciphertext.beta}
+				}, true, isProofError(c.ID, o.ID)},
+				tamperCase{where + " β", func(b *Ballot) {
+					opt(b).ciphertext = &Ciphertext{alpha: opt(b).ciphertext.alpha, beta: plusGp(opt(b).ciphertext.beta)}
+				}, true, isProofError(c.ID, o.ID)},
 				tamperCase{where + " c₀", func(b *Ballot) { p := opt(b).proof; p.challenges[0] = plusOne(p.challenges[0]) }, true, isProofError(c.ID, o.ID)},
-				tamperCase{where + " β not re-signed", func(b *Ballot) { opt(b).ciphertext = &Ciphertext{alpha: opt(b).ciphertext.alpha, beta: plusGp(opt(b).ciphertext.beta)} }, false, is(ErrSignature)},
+				tamperCase{where + " β not re-signed", func(b *Ballot) {
+					opt(b).ciphertext = &Ciphertext{alpha: opt(b).ciphertext.alpha, beta: plusGp(opt(b).ciphertext.beta)}
+				}, false, is(ErrSignature)},
 			)
 			for k := 0; k < 4; k++ {
 				k := k

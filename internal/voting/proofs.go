@@ -31,9 +31,9 @@ import (
 // The last challenge c_hi is not encoded: it is the hash minus the others.
 // With [lo, hi] = [0, 1] it proves that an option is selected or not.
 type RangeProof struct {
-	commitments []point // A_lo, B_lo, A_lo+1, B_lo+1, …
-	challenges  []*ristretto255.Scalar  // c_lo … c_hi−1
-	responses   []*ristretto255.Scalar  // r_lo … r_hi
+	commitments []point                // A_lo, B_lo, A_lo+1, B_lo+1, …
+	challenges  []*ristretto255.Scalar // c_lo … c_hi−1
+	responses   []*ristretto255.Scalar // r_lo … r_hi
 }
 
 // maxRangeValues bounds the number of values a range proof covers.
