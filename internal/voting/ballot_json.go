@@ -72,6 +72,30 @@ func (b *Ballot) wire() wireBallot {
 	return w
 }
 
+// BallotSize is the length in bytes of the canonical JSON of every ballot
+// of the election (all its fields have a fixed length for a given
+// manifest): the limit for reading a ballot from the network.
+func (e *Election) BallotSize() int {
+	w := wireBallot{
+		Election:   e.manifest.ID,
+		Manifest:   encodeB64(e.digest[:]),
+		Credential: encodeB64(make([]byte, ElementSize)),
+		Signature:  encodeB64(make([]byte, KnowledgeProofSize)),
+	}
+	for _, c := range e.manifest.Contests {
+		wc := wireContest{ID: c.ID, Proof: encodeB64(make([]byte, RangeProofSize(c.Max-c.Min+1)))}
+		for _, o := range c.Options {
+			wc.Options = append(wc.Options, wireOption{ID: o.ID, Ciphertext: encodeB64(make([]byte, CiphertextSize)), Proof: encodeB64(make([]byte, RangeProofSize(2)))})
+		}
+		w.Contests = append(w.Contests, wc)
+	}
+	data, err := marshalCanonical(w)
+	if err != nil {
+		panic("voting: encoding a ballot: " + err.Error()) // cannot happen
+	}
+	return len(data)
+}
+
 // MarshalJSON is the ballot's canonical JSON.
 func (b *Ballot) MarshalJSON() ([]byte, error) { return marshalCanonical(b.wire()) }
 

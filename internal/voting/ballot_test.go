@@ -210,3 +210,13 @@ func TestTrackingCode(t *testing.T) {
 		}
 	}
 }
+
+func TestBallotSizeIsTheSizeOfEveryBallot(t *testing.T) {
+	f := newFixture(t, "size")
+	for _, ch := range []Choices{sampleChoices, {"mayor": {"ada"}}} {
+		data, _ := f.ballot(t, f.credential(t), ch).MarshalJSON()
+		if len(data) != f.election.BallotSize() {
+			t.Errorf("ballot of %d bytes, BallotSize %d", len(data), f.election.BallotSize())
+		}
+	}
+}

@@ -2,6 +2,7 @@ package voting
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 )
 
@@ -213,6 +214,20 @@ func (r *Result) MarshalJSON() ([]byte, error) {
 		w.Excluded = append(w.Excluded, wireExcluded{Trustee: f.Trustee, Reason: f.Err.Error()})
 	}
 	return marshalCanonical(w)
+}
+
+// ParseResult decodes what [Result.MarshalJSON] writes; each excluded
+// trustee's reason becomes an error with that text.
+func ParseResult(data []byte) (*Result, error) {
+	var w wireResult
+	if err := unmarshalStrict("result", data, &w); err != nil {
+		return nil, err
+	}
+	r := &Result{Election: w.Election, Ballots: w.Ballots, Contests: w.Contests, Trustees: w.Trustees}
+	for _, x := range w.Excluded {
+		r.Excluded = append(r.Excluded, TrusteeFailure{Trustee: x.Trustee, Err: errors.New(x.Reason)})
+	}
+	return r, nil
 }
 
 // SameCounts reports whether r and s give the same counts, from the same

@@ -314,3 +314,26 @@ func TestVerificationKeyJSON(t *testing.T) {
 		}
 	}
 }
+
+func TestResultJSON(t *testing.T) {
+	f := newFixture(t, "result")
+	tally, _ := electionWithBallots(t, f, tallyChoices[:3])
+	ps := f.partials(t, tally)
+	ps[0].contests[0].options[0].proof.r = plusOne(ps[0].contests[0].options[0].proof.r)
+	r, err := f.election.Decrypt(tally, 2, f.keys, ps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := r.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ParseResult(data)
+	if err != nil || !got.SameCounts(r) || len(got.Excluded) != 1 || got.Excluded[0].Err.Error() != r.Excluded[0].Err.Error() {
+		t.Fatalf("round trip: %v, %s", err, data)
+	}
+	got.Contests[0].Options[0].Votes++
+	if got.SameCounts(r) {
+		t.Error("SameCounts with another count")
+	}
+}
