@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/veche/veche/internal/app"
+	"github.com/veche/veche/internal/participation/results"
 	"github.com/veche/veche/internal/privacy/dp"
 	"github.com/veche/veche/internal/privacy/opendata"
 )
@@ -71,7 +72,13 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	default:
 		return fmt.Errorf("%w: --mechanism %q: laplace or gaussian", errUsage, *mechanism)
 	}
+	in, err := openQuiet(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
 	reg := opendata.Default()
+	results.Register(reg, in.Participation)
 	if *synthetic > 0 {
 		reg.MustRegister(opendata.SyntheticResidents(*synthetic))
 	}
@@ -86,12 +93,6 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			datasets = append(datasets, d)
 		}
 	}
-
-	in, err := openQuiet(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
 	e := &opendata.Exporter{DB: in.DB, Ledger: dp.NewLedger(in.DB), Audit: in.Log}
 	sums, err := e.Export(ctx, datasets, p, *out)
 	if err != nil {
@@ -108,6 +109,10 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fmt.Fprintf(stdout, "wrote %d datasets to %s\n", len(sums), *out)
 	spent := false
 	for _, s := range sums {
+		if s.Method == opendata.MethodResults {
+			fmt.Fprintf(stdout, "  %-24s published results of closed spaces: %d rows\n", s.Dataset, s.Rows)
+			continue
+		}
 		if s.Loss != nil {
 			fmt.Fprintf(stdout, "  %-24s k-anonymous microdata: %d rows, k=%d l=%d, %d classes, NCP %.4f\n",
 				s.Dataset, s.Rows, s.K, s.L, s.Loss.Classes, s.Loss.NCP)

@@ -32,12 +32,14 @@ func TestExportOpenDataWritesEveryDataset(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	for _, want := range []string{"wrote 3 datasets", "accounts-by-month", "budget left ε=3.5", "synthetic-residents", "k=10 l=2"} {
+	for _, want := range []string{"wrote 7 datasets", "accounts-by-month", "budget left ε=3.5", "synthetic-residents", "k=10 l=2",
+		"petition-results         published results of closed spaces: 0 rows"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("output lacks %q:\n%s", want, stdout)
 		}
 	}
-	for _, f := range []string{"README.txt", "accounts-by-month.csv", "security-events-by-day.json", "synthetic-residents.dictionary.json"} {
+	for _, f := range []string{"README.txt", "accounts-by-month.csv", "security-events-by-day.json", "synthetic-residents.dictionary.json",
+		"consultation-results.csv", "budget-results.json", "survey-results.dictionary.json"} {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Error(err)
 		}

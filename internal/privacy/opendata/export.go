@@ -44,10 +44,17 @@ type Exporter struct {
 // ErrOutputExists is returned when the output directory has files in it.
 var ErrOutputExists = errors.New("output directory is not empty")
 
+// The release methods, as summaries and audit entries name them.
+const (
+	MethodMicrodata  = "k-anonymous-microdata"
+	MethodAggregates = "dp-aggregates"
+	MethodResults    = "published-results"
+)
+
 // Summary says what an export published for one dataset.
 type Summary struct {
 	Dataset string
-	Method  string
+	Method  string // MethodMicrodata, MethodAggregates or MethodResults
 	Rows    int
 	// Microdata
 	K, L int
@@ -64,6 +71,7 @@ type prepared struct {
 	result *anonymize.Result
 	counts Counts
 	noisy  []int64
+	table  *Table // published results
 	mech   dp.Mechanism
 	charge *dp.Charge
 }
@@ -141,12 +149,15 @@ func (e *Exporter) Export(ctx context.Context, datasets []Dataset, p Params, out
 	for _, pr := range preps {
 		s := Summary{Dataset: pr.ds.Name}
 		var budget *dp.Budget
-		if pr.charge != nil {
+		switch {
+		case pr.table != nil:
+			s.Method, s.Rows = MethodResults, len(pr.table.Rows)
+		case pr.charge != nil:
 			budget = &budgets[bi]
 			bi++
-			s.Method, s.Rows, s.Mechanism, s.Cost, s.Budget = "dp-aggregates", len(pr.noisy), pr.mech.Name(), &pr.charge.Cost, budget
-		} else {
-			s.Method, s.Rows, s.K, s.L, s.Loss = "k-anonymous-microdata", pr.result.Rows, pr.result.K, pr.result.L, &pr.result.Loss
+			s.Method, s.Rows, s.Mechanism, s.Cost, s.Budget = MethodAggregates, len(pr.noisy), pr.mech.Name(), &pr.charge.Cost, budget
+		default:
+			s.Method, s.Rows, s.K, s.L, s.Loss = MethodMicrodata, pr.result.Rows, pr.result.K, pr.result.L, &pr.result.Loss
 		}
 		if err := writeDictionary(tmp, pr, budget, p.Now); err != nil {
 			return nil, fmt.Errorf("dataset %q: %w", pr.ds.Name, err)
@@ -191,6 +202,22 @@ func checkOutDir(dir string) error {
 
 func (e *Exporter) prepare(ctx context.Context, ds Dataset, p Params) (*prepared, error) {
 	pr := &prepared{ds: ds}
+	if res := ds.Results; res != nil {
+		t, err := res.Load(ctx, e.DB, p.Now)
+		if err != nil {
+			return nil, err
+		}
+		if len(t.Numeric) != len(ds.Columns) {
+			return nil, fmt.Errorf("opendata: the results have %d column types, the declaration %d columns", len(t.Numeric), len(ds.Columns))
+		}
+		for i, row := range t.Rows {
+			if len(row) != len(ds.Columns) {
+				return nil, fmt.Errorf("opendata: results row %d has %d values, the declaration %d columns", i+1, len(row), len(ds.Columns))
+			}
+		}
+		pr.table = &t
+		return pr, nil
+	}
 	if m := ds.Microdata; m != nil {
 		k, l := m.K, m.L
 		if p.K != 0 {
@@ -263,13 +290,16 @@ func checkRoles(ds Dataset, t *anonymize.Table) error {
 
 func auditEntry(pr *prepared) auditlog.Entry {
 	d := map[string]string{"dataset": pr.ds.Name}
-	if pr.charge != nil {
-		d["method"] = "dp-aggregates"
+	if pr.table != nil {
+		d["method"] = MethodResults
+		d["rows"] = fmt.Sprint(len(pr.table.Rows))
+	} else if pr.charge != nil {
+		d["method"] = MethodAggregates
 		d["mechanism"] = pr.mech.Name()
 		d["epsilon"] = dp.FormatRat(pr.charge.Cost.Epsilon)
 		d["delta"] = dp.FormatRat(pr.charge.Cost.Delta)
 	} else {
-		d["method"] = "k-anonymous-microdata"
+		d["method"] = MethodMicrodata
 		d["k"] = fmt.Sprint(pr.result.K)
 		d["l"] = fmt.Sprint(pr.result.L)
 		d["rows"] = fmt.Sprint(pr.result.Rows)

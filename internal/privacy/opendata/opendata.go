@@ -3,7 +3,7 @@
 // released, and an [Exporter] that writes every dataset as CSV, as JSON
 // and with a data dictionary.
 //
-// A dataset is released in one of two ways:
+// A dataset is released in one of three ways:
 //
 //   - k-anonymous microdata (package anonymize): one row per person, direct
 //     identifiers dropped, quasi-identifiers generalised by Mondrian until
@@ -13,7 +13,13 @@
 //   - differentially private aggregates (package dp): counts over a fixed
 //     grid of cells, each with discrete Laplace (or discrete Gaussian)
 //     noise, charged to the dataset's privacy budget; the dictionary
-//     reports ε spent and what remains.
+//     reports ε spent and what remains;
+//   - published results: totals that public pages already show exactly,
+//     such as the results of closed participation spaces (signatures per
+//     petition, votes per budget project), released as they are. They
+//     hold no row per person and nothing a person wrote, so they need
+//     neither generalisation nor noise; the dictionary says where each
+//     total is published.
 //
 // An export is all or nothing: every dataset is computed and written to a
 // temporary directory, the budgets are charged in one transaction with an
@@ -46,8 +52,8 @@ type ColumnDoc struct {
 	Role        anonymize.Role
 }
 
-// Dataset is one entry of the registry. Exactly one of Microdata and
-// Aggregates is set.
+// Dataset is one entry of the registry. Exactly one of Microdata,
+// Aggregates and Results is set.
 type Dataset struct {
 	// Name is the file name stem: lowercase words joined by '-'.
 	Name        string
@@ -58,6 +64,28 @@ type Dataset struct {
 	Columns    []ColumnDoc
 	Microdata  *Microdata
 	Aggregates *Aggregates
+	Results    *Results
+}
+
+// Results releases totals already published exactly on public pages.
+// Only totals belong here (counts, sums, outcomes decided by officials,
+// texts the public body wrote): never a row per person, nor text a person
+// wrote, which would outlive its author's erasure in every copy of the
+// export.
+type Results struct {
+	// Load returns the rows, one value per column of the dataset.
+	Load func(ctx context.Context, db *store.DB, now time.Time) (Table, error)
+	// Source says where the same totals are published, for the
+	// dictionary, e.g. "the results page of each closed petition space".
+	Source string
+}
+
+// Table is the rows of a Results dataset. Numeric marks the columns
+// written as JSON numbers; Window describes what the rows cover.
+type Table struct {
+	Numeric []bool
+	Rows    [][]string
+	Window  string
 }
 
 // Microdata releases rows as k-anonymous, l-diverse microdata.
@@ -117,8 +145,8 @@ func (r *Registry) Register(d Dataset) error {
 		return fmt.Errorf("opendata: dataset name %q must be lowercase words joined by '-'", d.Name)
 	case slices.ContainsFunc(r.datasets, func(x Dataset) bool { return x.Name == d.Name }):
 		return fmt.Errorf("opendata: dataset %q registered twice", d.Name)
-	case (d.Microdata == nil) == (d.Aggregates == nil):
-		return fmt.Errorf("opendata: dataset %q must be either microdata or aggregates", d.Name)
+	case countSet(d.Microdata != nil, d.Aggregates != nil, d.Results != nil) != 1:
+		return fmt.Errorf("opendata: dataset %q must be exactly one of microdata, aggregates and results", d.Name)
 	case d.Title == "" || d.Description == "" || len(d.Columns) == 0:
 		return fmt.Errorf("opendata: dataset %q needs a title, a description and its columns", d.Name)
 	}
@@ -132,11 +160,24 @@ func (r *Registry) Register(d Dataset) error {
 			return fmt.Errorf("opendata: dataset %q: aggregates need Count, Sensitivity, PrivacyUnit, Epsilon, Budget and ReleaseDelta", d.Name)
 		}
 	}
+	if res := d.Results; res != nil && (res.Load == nil || res.Source == "") {
+		return fmt.Errorf("opendata: dataset %q: results need Load and Source", d.Name)
+	}
 	if m := d.Microdata; m != nil && (m.Load == nil || m.K < 2) {
 		return fmt.Errorf("opendata: dataset %q: microdata need Load and a default k of at least 2", d.Name)
 	}
 	r.datasets = append(r.datasets, d)
 	return nil
+}
+
+func countSet(set ...bool) int {
+	n := 0
+	for _, b := range set {
+		if b {
+			n++
+		}
+	}
+	return n
 }
 
 // MustRegister is Register for declarations in code; it panics on an

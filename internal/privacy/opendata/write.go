@@ -20,6 +20,18 @@ import (
 func writeData(dir string, pr *prepared) error {
 	var header []string
 	var numeric []bool // columns written as JSON numbers
+	if pr.table != nil {
+		for _, c := range pr.ds.Columns {
+			header = append(header, c.Name)
+		}
+		return writeFiles(dir, pr.ds.Name, header, pr.table.Numeric, func(yield func([]string) bool) {
+			for _, row := range pr.table.Rows {
+				if !yield(row) {
+					return
+				}
+			}
+		})
+	}
 	if pr.result != nil {
 		for _, c := range pr.result.Columns {
 			header = append(header, c.Name)
@@ -175,6 +187,13 @@ type microLoss struct {
 	Explanation                string             `json:"explanation"`
 }
 
+type resultsMethod struct {
+	Name        string `json:"name"`
+	Source      string `json:"published_at"`
+	Window      string `json:"window"`
+	Explanation string `json:"explanation"`
+}
+
 type dpMethod struct {
 	Name        string     `json:"name"`
 	Mechanism   string     `json:"mechanism"`
@@ -216,7 +235,19 @@ func writeDictionary(dir string, pr *prepared, budget *dp.Budget, now time.Time)
 		GeneratedAt: now.UTC().Format(time.RFC3339),
 		Files:       map[string]string{"csv": pr.ds.Name + ".csv", "json": pr.ds.Name + ".json", "dictionary": pr.ds.Name + ".dictionary.json"},
 	}
-	if r := pr.result; r != nil {
+	if t := pr.table; t != nil {
+		d.Rows = len(t.Rows)
+		for _, c := range pr.ds.Columns {
+			d.Columns = append(d.Columns, dictColumn{Name: c.Name, Description: c.Description, Unit: c.Unit, Type: c.Type, Role: c.Role.String()})
+		}
+		d.Method = resultsMethod{
+			Name:   "published results",
+			Source: pr.ds.Results.Source,
+			Window: t.Window,
+			Explanation: "totals published exactly, as the public results pages show them: no row per person and no text a person wrote, " +
+				"so no generalisation and no noise are applied; content hidden by moderation is left out",
+		}
+	} else if r := pr.result; r != nil {
 		d.Rows = r.Rows
 		qi := map[string]anonymize.Column{}
 		for _, c := range r.QuasiIdentifiers {
@@ -359,10 +390,13 @@ func writeReadme(dir string, preps []*prepared, now time.Time) error {
 		"No file carries a direct identifier. Microdata are k-anonymous: every combination of the\n" +
 		"quasi-identifier columns is shared by at least k rows, written as ranges (1980–1989) or as\n" +
 		"coarser categories (a region instead of a district). Counts are differentially private: each\n" +
-		"carries random integer noise, so small counts and negative counts are expected.\n\nDatasets:\n")
+		"carries random integer noise, so small counts and negative counts are expected. Published results\n" +
+		"are the exact totals of closed spaces that their public results pages already show.\n\nDatasets:\n")
 	for _, pr := range preps {
 		method := "k-anonymous microdata"
-		if pr.result == nil {
+		if pr.table != nil {
+			method = "published results"
+		} else if pr.result == nil {
 			method = fmt.Sprintf("differentially private counts (%s, ε = %s)", pr.mech.Name(), dp.FormatRat(pr.charge.Cost.Epsilon))
 		} else {
 			method += fmt.Sprintf(" (k = %d, l = %d)", pr.result.K, pr.result.L)
