@@ -13,6 +13,9 @@ import (
 	"path/filepath"
 	"strconv"
 
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/veche/veche/internal/voting"
 	"github.com/veche/veche/internal/voting/dkg"
 )
 
@@ -134,19 +137,7 @@ func write(s sink, r *Record) error {
 	case r.Credentials == nil || r.Ballots == nil || r.Log.Entries == nil:
 		return errors.New("election record: no credentials, ballots or log entries")
 	}
-	d := r.Manifest.Digest()
-	el, err := json.Marshal(wireElection{
-		Election: r.Manifest.ID,
-		Manifest: base64.RawURLEncoding.EncodeToString(d[:]),
-		JointKey: base64.RawURLEncoding.EncodeToString(r.JointKey.Bytes()),
-	})
-	if err != nil {
-		return err
-	}
-	if err := writeFile(s, ElectionFile, el); err != nil {
-		return err
-	}
-	if err := writeJSON(s, ManifestFile, r.Manifest); err != nil {
+	if err := writeHeader(s, r.Manifest, r.JointKey); err != nil {
 		return err
 	}
 	if err := writeCeremony(s, r.Ceremony); err != nil {
@@ -178,6 +169,23 @@ func write(s sink, r *Record) error {
 		return err
 	}
 	return writeLog(s, &r.Log)
+}
+
+// writeHeader writes election.json and manifest.json.
+func writeHeader(s sink, m *voting.Manifest, key *voting.JointKey) error {
+	d := m.Digest()
+	el, err := json.Marshal(wireElection{
+		Election: m.ID,
+		Manifest: base64.RawURLEncoding.EncodeToString(d[:]),
+		JointKey: base64.RawURLEncoding.EncodeToString(key.Bytes()),
+	})
+	if err != nil {
+		return err
+	}
+	if err := writeFile(s, ElectionFile, el); err != nil {
+		return err
+	}
+	return writeJSON(s, ManifestFile, m)
 }
 
 func writeCeremony(s sink, c *dkg.Record) error {
@@ -317,8 +325,12 @@ func writeLog(s sink, l *LogEvidence) error {
 	if err := s.done(); err != nil {
 		return err
 	}
-	wr := wireRange{First: l.First, End: l.First + n, Hashes: make([]string, len(l.Hashes))}
-	for i, h := range l.Hashes {
+	return writeRange(s, l.First, l.First+n, l.Hashes)
+}
+
+func writeRange(s sink, first, end int64, hashes []tlog.Hash) error {
+	wr := wireRange{First: first, End: end, Hashes: make([]string, len(hashes))}
+	for i, h := range hashes {
 		wr.Hashes[i] = base64.StdEncoding.EncodeToString(h[:])
 	}
 	b, err := json.Marshal(wr)
