@@ -308,7 +308,7 @@ var foundationFields = []Field{
 }
 
 // NotPersonalColumns lists the columns that hold no personal data.
-var NotPersonalColumns = slices.Concat(foundationNotPersonal, participationNotPersonal, budgetNotPersonal, surveyNotPersonal, moderationNotPersonal, notifyNotPersonal, searchNotPersonal)
+var NotPersonalColumns = slices.Concat(foundationNotPersonal, participationNotPersonal, budgetNotPersonal, surveyNotPersonal, moderationNotPersonal, notifyNotPersonal, searchNotPersonal, ledgerHoldsNotPersonal)
 
 // foundationNotPersonal are the non-personal columns of the foundation.
 var foundationNotPersonal = []NotPersonal{

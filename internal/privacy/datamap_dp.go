@@ -10,7 +10,3 @@ package privacy
 var ledgerHoldsNotPersonal = []NotPersonal{
 	{"dp_ledger_holds", "*", "restores of this database and how each lifted its hold on the privacy budgets; names no one"},
 }
-
-// The registry's list in datamap.go does not name this file's slice yet;
-// until it does, the declaration joins it here.
-func init() { NotPersonalColumns = append(NotPersonalColumns, ledgerHoldsNotPersonal...) }
