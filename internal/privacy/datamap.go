@@ -106,7 +106,7 @@ const (
 // then Action. Keep 0 means for as long as the event has not happened
 // (e.g. "until the account is erased").
 type Retention struct {
-	After  string // an event name: privacy.event.<After> in the catalogs
+	After  string // an event name: privacy.until.<After> and privacy.event.<After> in the catalogs (see RetentionJSON.EventKey)
 	Keep   time.Duration
 	Action Action
 }
