@@ -353,7 +353,7 @@ func (v *verifier) checkLog() string {
 	case err != nil:
 		v.problem(RangeFile, "%v", err)
 	case root != cp.Hash:
-		v.problem(EntriesFile, "the %d entries of the span [%d, %d) and %s do not hash to the checkpoint's root: an entry, the proof or the checkpoint was changed", len(leaves), l.First, index, RangeFile)
+		v.problem(EntriesFile+", "+RangeFile, "the %d entries of the span [%d, %d) do not hash to the checkpoint's root with the range proof: an entry, the proof or the checkpoint was changed", len(leaves), l.First, index)
 	}
 	return fmt.Sprintf("checkpoint of %d entries signed by %s (key from %s); span [%d, %d) of %d entries authenticated; %d casts of this election", cp.Size, cp.Origin, from, l.First, index, len(leaves), len(v.castIndex))
 }
