@@ -1,0 +1,156 @@
+package election
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"strconv"
+
+	"github.com/veche/veche/internal/store"
+	"github.com/veche/veche/internal/voting"
+)
+
+// MaxCredentialsPerUpload bounds one upload of public credentials (about
+// 46 KB of JSON, under the server's request limit); a larger list is sent
+// in several uploads, in order.
+const MaxCredentialsPerUpload = 1000
+
+// CredentialList is the public-credentials.json that `veche credentials
+// generate` writes and the credential authority uploads (in parts of at
+// most MaxCredentialsPerUpload when the list is longer).
+type CredentialList struct {
+	Election    string   `json:"election"`
+	Credentials []string `json:"credentials"`
+}
+
+// CredentialsDigest is the digest by which the credential authority and
+// the server agree on the whole list: the lowercase hex SHA-256 of the
+// public credentials, in order, each followed by a newline.
+func CredentialsDigest(creds []string) string {
+	h := sha256.New()
+	for _, c := range creds {
+		h.Write([]byte(c))
+		h.Write([]byte{'\n'})
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// AddCredentials appends public credentials to the election's list, as
+// the credential authority uploads them once the key is fixed. Each must
+// be a valid public credential not already in the list; it returns the
+// number now in the list. Nothing is published until
+// [Service.PublishCredentials].
+func (s *Service) AddCredentials(ctx context.Context, authority, id int64, list CredentialList) (int, error) {
+	if len(list.Credentials) == 0 {
+		return 0, refuse("credentials_invalid", "the list holds no credential")
+	}
+	if len(list.Credentials) > MaxCredentialsPerUpload {
+		return 0, refuse("credentials_too_many", "%d credentials in one upload; send at most %d at a time, in order", len(list.Credentials), MaxCredentialsPerUpload)
+	}
+	var total int
+	err := s.db().InTx(ctx, func(tx *store.Tx) error {
+		e, err := s.lock(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if e.stored != Credentials {
+			return &StateError{State: e.State, Want: []string{Credentials}}
+		}
+		if list.Election != "" && list.Election != e.ManifestID {
+			return refuse("credentials_wrong_election", "the list is for election %q, this is %q", list.Election, e.ManifestID)
+		}
+		seen := map[string]bool{}
+		for i, c := range list.Credentials {
+			var pc voting.PublicCredential
+			if err := pc.UnmarshalText([]byte(c)); err != nil {
+				return refuse("credentials_invalid", "credential %d (%.12s…): %v", i+1, c, err)
+			}
+			if seen[c] {
+				return refuse("credentials_duplicate", "credential %d (%.12s…) appears twice in the upload", i+1, c)
+			}
+			seen[c] = true
+		}
+		for i, c := range list.Credentials {
+			_, err := tx.Exec(ctx, "INSERT INTO election_credentials (election_id, position, credential) VALUES (?, ?, ?)", id, e.Credentials+i+1, c)
+			if err != nil {
+				if errIsConflict(err) {
+					return refuse("credentials_duplicate", "credential %d (%.12s…) is already in the list", i+1, c)
+				}
+				return err
+			}
+		}
+		total = e.Credentials + len(list.Credentials)
+		if _, err := tx.Exec(ctx, "UPDATE elections SET credentials = ? WHERE id = ?", total, id); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, "election.credentials_added", authority, e, "sha256:"+CredentialsDigest(list.Credentials),
+			map[string]string{"count": strconv.Itoa(len(list.Credentials)), "total": strconv.Itoa(total)})
+	})
+	return total, err
+}
+
+// PublishCredentials ends the upload: the authority states how many
+// credentials it generated and the digest of the whole list, the server
+// checks both against what it received, and the list is published. The
+// officer can then open the election.
+func (s *Service) PublishCredentials(ctx context.Context, authority, id int64, count int, digest string) (*Election, error) {
+	now := s.Now()
+	err := s.db().InTx(ctx, func(tx *store.Tx) error {
+		e, err := s.lock(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if e.stored != Credentials {
+			return &StateError{State: e.State, Want: []string{Credentials}}
+		}
+		creds, err := s.credentials(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if count != len(creds) {
+			return refuse("credentials_incomplete", "the server holds %d credentials, you generated %d: upload the missing parts", len(creds), count)
+		}
+		got := CredentialsDigest(creds)
+		if digest != got {
+			return refuse("credentials_mismatch", "the list the server holds has digest %s, yours %s: the parts were sent in another order or one was changed", got, digest)
+		}
+		if _, err := tx.Exec(ctx, "UPDATE elections SET state = ?, credentials_digest = ?, credentials_at = ? WHERE id = ?", Ready, got, store.Micros(now), id); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, "election.credentials_published", authority, e, "sha256:"+got, map[string]string{"count": strconv.Itoa(count)})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Get(ctx, id)
+}
+
+// credentials returns the public credentials in upload order.
+func (s *Service) credentials(ctx context.Context, q queryer, id int64) ([]string, error) {
+	rows, err := q.Query(ctx, "SELECT credential FROM election_credentials WHERE election_id = ? ORDER BY position", id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// PublicCredentials returns the published list (empty before publication).
+func (s *Service) PublicCredentials(ctx context.Context, id int64) ([]string, error) {
+	e, err := s.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if e.CredentialsDigest == "" {
+		return []string{}, nil
+	}
+	return s.credentials(ctx, s.db(), id)
+}
