@@ -215,7 +215,11 @@ func (s *Service) PostMessage(ctx context.Context, account, id int64, body []byt
 					return &Refusal{Code: "message_invalid", Err: err}
 				}
 				named = c.Trustee
-				check = func(r *dkg.Record) error { r.Complaints = append(r.Complaints, c); _, err := dkg.Evaluate(r); return err }
+				check = func(r *dkg.Record) error {
+					r.Complaints = append(r.Complaints, c)
+					_, err := dkg.Evaluate(r)
+					return err
+				}
 			} else {
 				a, err := dkg.ParseAnswer(cer, body)
 				if err != nil {

@@ -591,7 +591,9 @@ func (s *Service) lock(ctx context.Context, tx *store.Tx, id int64) (*Election, 
 }
 
 // Get returns an election.
-func (s *Service) Get(ctx context.Context, id int64) (*Election, error) { return s.get(ctx, s.db(), id) }
+func (s *Service) Get(ctx context.Context, id int64) (*Election, error) {
+	return s.get(ctx, s.db(), id)
+}
 
 // Summary is an election in a list.
 type Summary struct {
