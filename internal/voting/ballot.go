@@ -346,7 +346,7 @@ func (e *Election) checkShape(b *Ballot) error {
 		return fmt.Errorf("%w: ballot for election %q, not %q", ErrWrongElection, b.election, e.manifest.ID)
 	}
 	if b.manifest != e.digest {
-		return fmt.Errorf("%w: ballot for manifest %s, not %s", ErrWrongElection, encodeB64(b.manifest[:]), encodeB64(e.digest[:]))
+		return fmt.Errorf("%w: ballot for manifest %s, not %s", ErrWrongElection, encodeHex(b.manifest[:]), encodeHex(e.digest[:]))
 	}
 	if b.credential == nil {
 		return fmt.Errorf("%w: no credential", ErrShape)

@@ -10,7 +10,17 @@ import (
 // (docs/election-record.md, "Ballot" and "Audited ballot"). Parsers
 // accept only the canonical JSON, which is what MarshalJSON writes.
 
+// The values of the "type" field of each object.
+const (
+	typeBallot            = "ballot"
+	typeAuditedBallot     = "audited-ballot"
+	typeEncryptedTally    = "encrypted-tally"
+	typePartialDecryption = "partial-decryption"
+	typeResult            = "result"
+)
+
 type wireBallot struct {
+	Type       string        `json:"type"`
 	Election   string        `json:"election"`
 	Manifest   string        `json:"manifest"`
 	Credential string        `json:"credential"`
@@ -31,6 +41,7 @@ type wireOption struct {
 }
 
 type wireAuditedBallot struct {
+	Type         string               `json:"type"`
 	Election     string               `json:"election"`
 	Manifest     string               `json:"manifest"`
 	Credential   string               `json:"credential"`
@@ -54,18 +65,19 @@ type wireAuditedOption struct {
 
 func (b *Ballot) wire() wireBallot {
 	w := wireBallot{
+		Type:       typeBallot,
 		Election:   b.election,
-		Manifest:   encodeB64(b.manifest[:]),
+		Manifest:   encodeHex(b.manifest[:]),
 		Credential: b.credential.String(),
 		Contests:   make([]wireContest, len(b.contests)),
 	}
 	if b.signature != nil {
-		w.Signature = encodeB64(b.signature.Bytes())
+		w.Signature = encodeHex(b.signature.Bytes())
 	}
 	for i, c := range b.contests {
-		wc := wireContest{ID: c.id, Options: make([]wireOption, len(c.options)), Proof: encodeB64(c.proof.Bytes())}
+		wc := wireContest{ID: c.id, Options: make([]wireOption, len(c.options)), Proof: encodeHex(c.proof.Bytes())}
 		for j, o := range c.options {
-			wc.Options[j] = wireOption{ID: o.id, Ciphertext: encodeB64(o.ciphertext.Bytes()), Proof: encodeB64(o.proof.Bytes())}
+			wc.Options[j] = wireOption{ID: o.id, Ciphertext: encodeHex(o.ciphertext.Bytes()), Proof: encodeHex(o.proof.Bytes())}
 		}
 		w.Contests[i] = wc
 	}
@@ -77,15 +89,16 @@ func (b *Ballot) wire() wireBallot {
 // manifest): the limit for reading a ballot from the network.
 func (e *Election) BallotSize() int {
 	w := wireBallot{
+		Type:       typeBallot,
 		Election:   e.manifest.ID,
-		Manifest:   encodeB64(e.digest[:]),
-		Credential: encodeB64(make([]byte, ElementSize)),
-		Signature:  encodeB64(make([]byte, KnowledgeProofSize)),
+		Manifest:   encodeHex(e.digest[:]),
+		Credential: encodeHex(make([]byte, ElementSize)),
+		Signature:  encodeHex(make([]byte, KnowledgeProofSize)),
 	}
 	for _, c := range e.manifest.Contests {
-		wc := wireContest{ID: c.ID, Proof: encodeB64(make([]byte, RangeProofSize(c.Max-c.Min+1)))}
+		wc := wireContest{ID: c.ID, Proof: encodeHex(make([]byte, RangeProofSize(c.Max-c.Min+1)))}
 		for _, o := range c.Options {
-			wc.Options = append(wc.Options, wireOption{ID: o.ID, Ciphertext: encodeB64(make([]byte, CiphertextSize)), Proof: encodeB64(make([]byte, RangeProofSize(2)))})
+			wc.Options = append(wc.Options, wireOption{ID: o.ID, Ciphertext: encodeHex(make([]byte, CiphertextSize)), Proof: encodeHex(make([]byte, RangeProofSize(2)))})
 		}
 		w.Contests = append(w.Contests, wc)
 	}
@@ -111,6 +124,9 @@ func ParseBallot(data []byte) (*Ballot, error) {
 		}
 		return nil, err
 	}
+	if err := checkType("ballot", w.Type, typeBallot); err != nil {
+		return nil, err
+	}
 	b, err := ballotFromWire(w.Election, w.Manifest, w.Credential, len(w.Contests), func(i int) (string, string, int) {
 		return w.Contests[i].ID, w.Contests[i].Proof, len(w.Contests[i].Options)
 	}, func(i, j int) (string, string, string) {
@@ -120,7 +136,7 @@ func ParseBallot(data []byte) (*Ballot, error) {
 	if err != nil {
 		return nil, err
 	}
-	if b.signature, err = parseB64KnowledgeProof("ballot signature", w.Signature); err != nil {
+	if b.signature, err = parseHexKnowledgeProof("ballot signature", w.Signature); err != nil {
 		return nil, err
 	}
 	canonical, err := b.MarshalJSON()
@@ -133,8 +149,8 @@ func ParseBallot(data []byte) (*Ballot, error) {
 	return b, nil
 }
 
-func parseB64KnowledgeProof(field, s string) (*KnowledgeProof, error) {
-	raw, err := decodeB64(field, s, KnowledgeProofSize)
+func parseHexKnowledgeProof(field, s string) (*KnowledgeProof, error) {
+	raw, err := decodeHex(field, s, KnowledgeProofSize)
 	if err != nil {
 		return nil, err
 	}
@@ -145,8 +161,8 @@ func parseB64KnowledgeProof(field, s string) (*KnowledgeProof, error) {
 	return p, nil
 }
 
-func parseB64RangeProof(field, s string) (*RangeProof, error) {
-	raw, err := decodeB64(field, s, -1)
+func parseHexRangeProof(field, s string) (*RangeProof, error) {
+	raw, err := decodeHex(field, s, -1)
 	if err != nil {
 		return nil, err
 	}
@@ -157,8 +173,8 @@ func parseB64RangeProof(field, s string) (*RangeProof, error) {
 	return p, nil
 }
 
-func parseB64Ciphertext(field, s string) (*Ciphertext, error) {
-	raw, err := decodeB64(field, s, CiphertextSize)
+func parseHexCiphertext(field, s string) (*Ciphertext, error) {
+	raw, err := decodeHex(field, s, CiphertextSize)
 	if err != nil {
 		return nil, err
 	}
@@ -179,10 +195,10 @@ func ballotFromWire(election, manifest, credential string, contests int,
 	}
 	b := &Ballot{election: election, contests: make([]ballotContest, contests)}
 	var err error
-	if b.manifest, err = decodeB64Digest("manifest", manifest); err != nil {
+	if b.manifest, err = decodeHexDigest("manifest", manifest); err != nil {
 		return nil, err
 	}
-	raw, err := decodeB64("credential", credential, ElementSize)
+	raw, err := decodeHex("credential", credential, ElementSize)
 	if err != nil {
 		return nil, err
 	}
@@ -195,16 +211,16 @@ func ballotFromWire(election, manifest, credential string, contests int,
 			return nil, fmt.Errorf("%w: contest %q: %d options, at most %d", ErrEncoding, id, options, MaxOptions)
 		}
 		bc := ballotContest{id: id, options: make([]ballotOption, options)}
-		if bc.proof, err = parseB64RangeProof(fmt.Sprintf("contest %q proof", id), proof); err != nil {
+		if bc.proof, err = parseHexRangeProof(fmt.Sprintf("contest %q proof", id), proof); err != nil {
 			return nil, err
 		}
 		for j := range bc.options {
 			oid, ct, proof := option(i, j)
 			bo := ballotOption{id: oid}
-			if bo.ciphertext, err = parseB64Ciphertext(fmt.Sprintf("contest %q option %q ciphertext", id, oid), ct); err != nil {
+			if bo.ciphertext, err = parseHexCiphertext(fmt.Sprintf("contest %q option %q ciphertext", id, oid), ct); err != nil {
 				return nil, err
 			}
-			if bo.proof, err = parseB64RangeProof(fmt.Sprintf("contest %q option %q proof", id, oid), proof); err != nil {
+			if bo.proof, err = parseHexRangeProof(fmt.Sprintf("contest %q option %q proof", id, oid), proof); err != nil {
 				return nil, err
 			}
 			bc.options[j] = bo
@@ -220,6 +236,7 @@ func ballotFromWire(election, manifest, credential string, contests int,
 func (a *AuditedBallot) MarshalJSON() ([]byte, error) {
 	bw := a.ballot.wire()
 	w := wireAuditedBallot{
+		Type:         typeAuditedBallot,
 		Election:     bw.Election,
 		Manifest:     bw.Manifest,
 		Credential:   bw.Credential,
@@ -234,7 +251,7 @@ func (a *AuditedBallot) MarshalJSON() ([]byte, error) {
 				Ciphertext: o.Ciphertext,
 				Proof:      o.Proof,
 				Selected:   a.selected[i][j] == 1,
-				Randomness: encodeB64(a.randomness[i][j].Bytes()),
+				Randomness: encodeHex(a.randomness[i][j].Bytes()),
 			}
 		}
 		w.Contests[i] = wc
@@ -247,6 +264,9 @@ func (a *AuditedBallot) MarshalJSON() ([]byte, error) {
 func ParseAuditedBallot(data []byte) (*AuditedBallot, error) {
 	var w wireAuditedBallot
 	if err := unmarshalStrict("audited ballot", data, &w); err != nil {
+		return nil, err
+	}
+	if err := checkType("audited ballot", w.Type, typeAuditedBallot); err != nil {
 		return nil, err
 	}
 	b, err := ballotFromWire(w.Election, w.Manifest, w.Credential, len(w.Contests), func(i int) (string, string, int) {
@@ -270,7 +290,7 @@ func ParseAuditedBallot(data []byte) (*AuditedBallot, error) {
 			if o.Selected {
 				a.selected[i][j] = 1
 			}
-			if a.randomness[i][j], err = decodeB64Scalar(fmt.Sprintf("contest %q option %q randomness", c.ID, o.ID), o.Randomness); err != nil {
+			if a.randomness[i][j], err = decodeHexScalar(fmt.Sprintf("contest %q option %q randomness", c.ID, o.ID), o.Randomness); err != nil {
 				return nil, err
 			}
 		}

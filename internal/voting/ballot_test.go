@@ -72,19 +72,22 @@ func TestBallotJSONRoundTripAndCanonicalForm(t *testing.T) {
 		t.Error(err)
 	}
 	s := string(data)
-	sig := encodeB64(b.signature.Bytes())
+	sig := encodeHex(b.signature.Bytes())
 	cred := b.credential.String()
 	for name, bad := range map[string]string{
 		"whitespace":               strings.Replace(s, `,"contests"`, `, "contests"`, 1),
 		"trailing newline":         s + "\n",
-		"fields reordered":         strings.Replace(strings.Replace(s, `{"election":"test-2026",`, `{`, 1), `,"signature"`, `,"election":"test-2026","signature"`, 1),
-		"unknown field":            strings.Replace(s, `{"election"`, `{"x":1,"election"`, 1),
+		"fields reordered":         strings.Replace(strings.Replace(s, `"election":"test-2026",`, ``, 1), `,"signature"`, `,"election":"test-2026","signature"`, 1),
+		"unknown field":            strings.Replace(s, `"election"`, `"x":1,"election"`, 1),
 		"field case":               strings.Replace(s, `"election"`, `"Election"`, 1),
-		"duplicate field":          strings.Replace(s, `{"election":"test-2026"`, `{"election":"test-2026","election":"test-2026"`, 1),
-		"padded base64":            strings.Replace(s, sig, sig+"=", 1),
-		"std base64":               strings.Replace(s, cred, "+"+cred[1:], 1),
-		"identity credential":      strings.Replace(s, cred, encodeB64(make([]byte, 32)), 1),
-		"non-canonical credential": strings.Replace(s, cred, encodeB64(nonCanonicalElement()), 1),
+		"duplicate field":          strings.Replace(s, `"election":"test-2026"`, `"election":"test-2026","election":"test-2026"`, 1),
+		"uppercase hex":            strings.Replace(s, sig, strings.ToUpper(sig), 1),
+		"not hex":                  strings.Replace(s, cred, "g"+cred[1:], 1),
+		"odd length hex":           strings.Replace(s, cred, cred[1:], 1),
+		"type":                     strings.Replace(s, `"type":"ballot"`, `"type":"Ballot"`, 1),
+		"no type":                  strings.Replace(s, `"type":"ballot",`, ``, 1),
+		"identity credential":      strings.Replace(s, cred, encodeHex(make([]byte, 32)), 1),
+		"non-canonical credential": strings.Replace(s, cred, encodeHex(nonCanonicalElement()), 1),
 		"short signature":          strings.Replace(s, sig, sig[:len(sig)-4], 1),
 		"escaped character":        strings.Replace(s, `"test-2026"`, `"test\u002d2026"`, 1),
 		"two objects":              s + s,

@@ -172,15 +172,15 @@ func (p *PublicCredential) Bytes() []byte { return append([]byte(nil), p.u.enc[:
 // Equal reports whether p and q are the same credential.
 func (p *PublicCredential) Equal(q *PublicCredential) bool { return p.u.enc == q.u.enc }
 
-// String is base64url of the canonical encoding.
-func (p *PublicCredential) String() string { return encodeB64(p.u.enc[:]) }
+// String is the hexadecimal of the canonical encoding.
+func (p *PublicCredential) String() string { return encodeHex(p.u.enc[:]) }
 
-// MarshalText is base64url of the canonical encoding.
+// MarshalText is the hexadecimal of the canonical encoding.
 func (p *PublicCredential) MarshalText() ([]byte, error) { return []byte(p.String()), nil }
 
 // UnmarshalText decodes what MarshalText writes.
 func (p *PublicCredential) UnmarshalText(text []byte) error {
-	b, err := decodeB64("public credential", string(text), ElementSize)
+	b, err := decodeHex("public credential", string(text), ElementSize)
 	if err != nil {
 		return err
 	}

@@ -122,7 +122,7 @@ func TestPublicCredentialRefusesTheIdentity(t *testing.T) {
 	if err := p.UnmarshalText(text); err != nil || !p.Equal(c.Public()) {
 		t.Errorf("text round trip: %v", err)
 	}
-	if err := p.UnmarshalText([]byte(encodeB64(make([]byte, 32)))); !errors.Is(err, ErrInvalidKey) {
+	if err := p.UnmarshalText([]byte(encodeHex(make([]byte, 32)))); !errors.Is(err, ErrInvalidKey) {
 		t.Errorf("UnmarshalText(identity): %v", err)
 	}
 }

@@ -286,7 +286,7 @@ func (e *Election) Key() *JointKey { return e.key }
 
 // String is for logs: the election id and manifest digest.
 func (e *Election) String() string {
-	return fmt.Sprintf("election %s (manifest %s)", e.manifest.ID, encodeB64(e.digest[:]))
+	return fmt.Sprintf("election %s (manifest %s)", e.manifest.ID, encodeHex(e.digest[:]))
 }
 
 var _ json.Marshaler = (*Manifest)(nil)

@@ -36,12 +36,12 @@ func (k *JointKey) Bytes() []byte { return append([]byte(nil), k.k.enc[:]...) }
 // Element returns a copy of K.
 func (k *JointKey) Element() *ristretto255.Element { return copyElement(k.k.e) }
 
-// MarshalText is base64url of the canonical encoding.
-func (k *JointKey) MarshalText() ([]byte, error) { return []byte(encodeB64(k.k.enc[:])), nil }
+// MarshalText is the hexadecimal of the canonical encoding.
+func (k *JointKey) MarshalText() ([]byte, error) { return []byte(encodeHex(k.k.enc[:])), nil }
 
 // UnmarshalText decodes what MarshalText writes.
 func (k *JointKey) UnmarshalText(text []byte) error {
-	e, err := decodeB64Element("joint public key", string(text))
+	e, err := decodeHexElement("joint public key", string(text))
 	if err != nil {
 		return err
 	}

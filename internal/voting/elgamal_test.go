@@ -105,7 +105,7 @@ func TestJointKeyRefusesTheIdentity(t *testing.T) {
 	if err := k2.UnmarshalText(text); err != nil || !bytes.Equal(k2.Bytes(), k.Bytes()) {
 		t.Errorf("text round trip: %v", err)
 	}
-	if err := k2.UnmarshalText([]byte(encodeB64(make([]byte, 32)))); !errors.Is(err, ErrInvalidKey) {
+	if err := k2.UnmarshalText([]byte(encodeHex(make([]byte, 32)))); !errors.Is(err, ErrInvalidKey) {
 		t.Errorf("UnmarshalText(identity): %v", err)
 	}
 }

@@ -2,7 +2,7 @@ package voting
 
 import (
 	"bytes"
-	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 
@@ -10,17 +10,21 @@ import (
 )
 
 // Every byte string in the JSON encodings (elements, scalars, proofs,
-// digests) is base64url without padding (RFC 4648 §5) of its canonical
-// bytes; decoding refuses padding and non-zero trailing bits.
-var b64 = base64.RawURLEncoding.Strict()
+// digests) is the lowercase hexadecimal of its canonical bytes, as in the
+// key ceremony's records; uppercase is refused, so that each value has
+// one text.
+func encodeHex(b []byte) string { return hex.EncodeToString(b) }
 
-func encodeB64(b []byte) string { return b64.EncodeToString(b) }
-
-// decodeB64 decodes field of exactly n bytes (any length when n < 0).
-func decodeB64(field, s string, n int) ([]byte, error) {
-	b, err := b64.DecodeString(s)
+// decodeHex decodes field of exactly n bytes (any length when n < 0).
+func decodeHex(field, s string, n int) ([]byte, error) {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return nil, fmt.Errorf("%w: %s: not lowercase hexadecimal", ErrEncoding, field)
+		}
+	}
+	b, err := hex.DecodeString(s)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s: not base64url without padding", ErrEncoding, field)
+		return nil, fmt.Errorf("%w: %s: not lowercase hexadecimal", ErrEncoding, field)
 	}
 	if n >= 0 && len(b) != n {
 		return nil, fmt.Errorf("%w: %s: %d bytes, want %d", ErrEncoding, field, len(b), n)
@@ -28,8 +32,8 @@ func decodeB64(field, s string, n int) ([]byte, error) {
 	return b, nil
 }
 
-func decodeB64Element(field, s string) (*ristretto255.Element, error) {
-	b, err := decodeB64(field, s, ElementSize)
+func decodeHexElement(field, s string) (*ristretto255.Element, error) {
+	b, err := decodeHex(field, s, ElementSize)
 	if err != nil {
 		return nil, err
 	}
@@ -40,8 +44,8 @@ func decodeB64Element(field, s string) (*ristretto255.Element, error) {
 	return e, nil
 }
 
-func decodeB64Scalar(field, s string) (*ristretto255.Scalar, error) {
-	b, err := decodeB64(field, s, ScalarSize)
+func decodeHexScalar(field, s string) (*ristretto255.Scalar, error) {
+	b, err := decodeHex(field, s, ScalarSize)
 	if err != nil {
 		return nil, err
 	}
@@ -52,9 +56,9 @@ func decodeB64Scalar(field, s string) (*ristretto255.Scalar, error) {
 	return v, nil
 }
 
-func decodeB64Digest(field, s string) ([32]byte, error) {
+func decodeHexDigest(field, s string) ([32]byte, error) {
 	var d [32]byte
-	b, err := decodeB64(field, s, len(d))
+	b, err := decodeHex(field, s, len(d))
 	if err != nil {
 		return d, err
 	}
@@ -95,6 +99,14 @@ func unmarshalStrict(what string, data []byte, w any) error {
 func checkCanonical(what string, data, canonical []byte) error {
 	if !bytes.Equal(data, canonical) {
 		return fmt.Errorf("%w: %s: not the canonical JSON (compact, fields in order, as this package writes it)", ErrEncoding, what)
+	}
+	return nil
+}
+
+// checkType refuses an object whose "type" field is not want.
+func checkType(what, got, want string) error {
+	if got != want {
+		return fmt.Errorf("%w: %s: type %q, want %q", ErrEncoding, what, got, want)
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 // canonical JSON, which is what MarshalJSON writes.
 
 type wireTally struct {
+	Type     string             `json:"type"`
 	Election string             `json:"election"`
 	Manifest string             `json:"manifest"`
 	Ballots  uint64             `json:"ballots"`
@@ -29,12 +30,12 @@ type wireTallyOption struct {
 
 // MarshalJSON is the tally's canonical JSON.
 func (t *EncryptedTally) MarshalJSON() ([]byte, error) {
-	w := wireTally{Election: t.election, Manifest: encodeB64(t.manifest[:]), Ballots: t.ballots, Contests: make([]wireTallyContest, len(t.contests))}
+	w := wireTally{Type: typeEncryptedTally, Election: t.election, Manifest: encodeHex(t.manifest[:]), Ballots: t.ballots, Contests: make([]wireTallyContest, len(t.contests))}
 	cts := t.ciphertexts()
 	for i, c := range t.contests {
 		wc := wireTallyContest{ID: c.id, Options: make([]wireTallyOption, len(c.options))}
 		for j, o := range c.options {
-			wc.Options[j] = wireTallyOption{ID: o.id, Ciphertext: encodeB64(cts[i][j].Bytes())}
+			wc.Options[j] = wireTallyOption{ID: o.id, Ciphertext: encodeHex(cts[i][j].Bytes())}
 		}
 		w.Contests[i] = wc
 	}
@@ -47,12 +48,15 @@ func ParseEncryptedTally(data []byte) (*EncryptedTally, error) {
 	if err := unmarshalStrict("tally", data, &w); err != nil {
 		return nil, err
 	}
+	if err := checkType("tally", w.Type, typeEncryptedTally); err != nil {
+		return nil, err
+	}
 	if len(w.Contests) > MaxContests {
 		return nil, fmt.Errorf("%w: tally of %d contests, at most %d", ErrEncoding, len(w.Contests), MaxContests)
 	}
 	t := &EncryptedTally{election: w.Election, ballots: w.Ballots, contests: make([]tallyContest, len(w.Contests))}
 	var err error
-	if t.manifest, err = decodeB64Digest("tally manifest", w.Manifest); err != nil {
+	if t.manifest, err = decodeHexDigest("tally manifest", w.Manifest); err != nil {
 		return nil, err
 	}
 	for i, c := range w.Contests {
@@ -61,7 +65,7 @@ func ParseEncryptedTally(data []byte) (*EncryptedTally, error) {
 		}
 		tc := tallyContest{id: c.ID, options: make([]tallyOption, len(c.Options))}
 		for j, o := range c.Options {
-			ct, err := parseB64Ciphertext(fmt.Sprintf("tally contest %q option %q", c.ID, o.ID), o.Ciphertext)
+			ct, err := parseHexCiphertext(fmt.Sprintf("tally contest %q option %q", c.ID, o.ID), o.Ciphertext)
 			if err != nil {
 				return nil, err
 			}
@@ -80,6 +84,7 @@ func ParseEncryptedTally(data []byte) (*EncryptedTally, error) {
 }
 
 type wirePartial struct {
+	Type     string               `json:"type"`
 	Election string               `json:"election"`
 	Manifest string               `json:"manifest"`
 	Trustee  uint32               `json:"trustee"`
@@ -99,11 +104,11 @@ type wirePartialOption struct {
 
 // MarshalJSON is the partial decryption's canonical JSON.
 func (p *PartialDecryption) MarshalJSON() ([]byte, error) {
-	w := wirePartial{Election: p.election, Manifest: encodeB64(p.manifest[:]), Trustee: p.trustee, Contests: make([]wirePartialContest, len(p.contests))}
+	w := wirePartial{Type: typePartialDecryption, Election: p.election, Manifest: encodeHex(p.manifest[:]), Trustee: p.trustee, Contests: make([]wirePartialContest, len(p.contests))}
 	for i, c := range p.contests {
 		wc := wirePartialContest{ID: c.id, Options: make([]wirePartialOption, len(c.options))}
 		for j, o := range c.options {
-			wc.Options[j] = wirePartialOption{ID: o.id, Share: encodeB64(o.share.enc[:]), Proof: encodeB64(o.proof.Bytes())}
+			wc.Options[j] = wirePartialOption{ID: o.id, Share: encodeHex(o.share.enc[:]), Proof: encodeHex(o.proof.Bytes())}
 		}
 		w.Contests[i] = wc
 	}
@@ -117,12 +122,15 @@ func ParsePartialDecryption(data []byte) (*PartialDecryption, error) {
 	if err := unmarshalStrict("partial decryption", data, &w); err != nil {
 		return nil, err
 	}
+	if err := checkType("partial decryption", w.Type, typePartialDecryption); err != nil {
+		return nil, err
+	}
 	if len(w.Contests) > MaxContests {
 		return nil, fmt.Errorf("%w: partial decryption of %d contests, at most %d", ErrEncoding, len(w.Contests), MaxContests)
 	}
 	p := &PartialDecryption{election: w.Election, trustee: w.Trustee, contests: make([]partialContest, len(w.Contests))}
 	var err error
-	if p.manifest, err = decodeB64Digest("partial decryption manifest", w.Manifest); err != nil {
+	if p.manifest, err = decodeHexDigest("partial decryption manifest", w.Manifest); err != nil {
 		return nil, err
 	}
 	for i, c := range w.Contests {
@@ -132,7 +140,7 @@ func ParsePartialDecryption(data []byte) (*PartialDecryption, error) {
 		pc := partialContest{id: c.ID, options: make([]partialOption, len(c.Options))}
 		for j, o := range c.Options {
 			field := fmt.Sprintf("partial decryption contest %q option %q", c.ID, o.ID)
-			raw, err := decodeB64(field+" share", o.Share, ElementSize)
+			raw, err := decodeHex(field+" share", o.Share, ElementSize)
 			if err != nil {
 				return nil, err
 			}
@@ -140,7 +148,7 @@ func ParsePartialDecryption(data []byte) (*PartialDecryption, error) {
 			if err != nil {
 				return nil, fmt.Errorf("%s share: %w", field, err)
 			}
-			raw, err = decodeB64(field+" proof", o.Proof, DecryptionProofSize)
+			raw, err = decodeHex(field+" proof", o.Proof, DecryptionProofSize)
 			if err != nil {
 				return nil, err
 			}
@@ -167,12 +175,12 @@ type wireVerificationKey struct {
 	Key   string `json:"key"`
 }
 
-// MarshalJSON is {"index": i, "key": base64url of K_i}.
+// MarshalJSON is {"index": i, "key": hexadecimal of K_i}.
 func (k VerificationKey) MarshalJSON() ([]byte, error) {
 	if k.Key == nil {
 		return nil, fmt.Errorf("%w: verification key of trustee %d has no key", ErrInvalidKey, k.Index)
 	}
-	return marshalCanonical(wireVerificationKey{Index: k.Index, Key: encodeB64(k.Key.Bytes())})
+	return marshalCanonical(wireVerificationKey{Index: k.Index, Key: encodeHex(k.Key.Bytes())})
 }
 
 // UnmarshalJSON decodes what MarshalJSON writes, refusing index 0 and
@@ -182,7 +190,7 @@ func (k *VerificationKey) UnmarshalJSON(data []byte) error {
 	if err := unmarshalStrict("verification key", data, &w); err != nil {
 		return err
 	}
-	key, err := decodeB64Element("verification key", w.Key)
+	key, err := decodeHexElement("verification key", w.Key)
 	if err != nil {
 		return err
 	}
@@ -194,6 +202,7 @@ func (k *VerificationKey) UnmarshalJSON(data []byte) error {
 }
 
 type wireResult struct {
+	Type     string          `json:"type"`
 	Election string          `json:"election"`
 	Ballots  uint64          `json:"ballots"`
 	Contests []ContestResult `json:"contests"`
@@ -209,7 +218,7 @@ type wireExcluded struct {
 // MarshalJSON is the result's JSON, with each excluded trustee's reason
 // as text.
 func (r *Result) MarshalJSON() ([]byte, error) {
-	w := wireResult{Election: r.Election, Ballots: r.Ballots, Contests: r.Contests, Trustees: r.Trustees, Excluded: []wireExcluded{}}
+	w := wireResult{Type: typeResult, Election: r.Election, Ballots: r.Ballots, Contests: r.Contests, Trustees: r.Trustees, Excluded: []wireExcluded{}}
 	for _, f := range r.Excluded {
 		w.Excluded = append(w.Excluded, wireExcluded{Trustee: f.Trustee, Reason: f.Err.Error()})
 	}
@@ -221,6 +230,9 @@ func (r *Result) MarshalJSON() ([]byte, error) {
 func ParseResult(data []byte) (*Result, error) {
 	var w wireResult
 	if err := unmarshalStrict("result", data, &w); err != nil {
+		return nil, err
+	}
+	if err := checkType("result", w.Type, typeResult); err != nil {
 		return nil, err
 	}
 	r := &Result{Election: w.Election, Ballots: w.Ballots, Contests: w.Contests, Trustees: w.Trustees}

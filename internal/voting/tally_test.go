@@ -306,8 +306,8 @@ func TestVerificationKeyJSON(t *testing.T) {
 		t.Fatalf("round trip: %v", err)
 	}
 	for name, bad := range map[string]string{
-		"index 0":  `{"index":0,"key":"` + encodeB64(k.Key.Bytes()) + `"}`,
-		"identity": `{"index":1,"key":"` + encodeB64(make([]byte, 32)) + `"}`,
+		"index 0":  `{"index":0,"key":"` + encodeHex(k.Key.Bytes()) + `"}`,
+		"identity": `{"index":1,"key":"` + encodeHex(make([]byte, 32)) + `"}`,
 	} {
 		if err := got.UnmarshalJSON([]byte(bad)); !errors.Is(err, ErrInvalidKey) {
 			t.Errorf("%s: %v", name, err)

@@ -26,7 +26,7 @@ const vectorSeed = "veche-voting-v1 known-answer vectors"
 
 type transcriptVector struct {
 	Label     string   `json:"label"`
-	Values    []string `json:"values"` // base64url
+	Values    []string `json:"values"`
 	Challenge string   `json:"challenge"`
 	Digest    string   `json:"digest"`
 }
@@ -125,14 +125,14 @@ func mustJSON(t testing.TB, v interface{ MarshalJSON() ([]byte, error) }) json.R
 	return data
 }
 
-func enc64(b []byte) string { return encodeB64(b) }
+func encHex(b []byte) string { return encodeHex(b) }
 
 func genPrimitives(t testing.TB) primitiveVectors {
 	v := primitiveVectors{Seed: vectorSeed}
 	rnd := newSeededReader(vectorSeed)
 	buf := make([]byte, 128)
 	rnd.Read(buf)
-	v.Randomness = enc64(buf)
+	v.Randomness = encHex(buf)
 	for _, tc := range []struct {
 		label  string
 		values [][]byte
@@ -147,22 +147,22 @@ func genPrimitives(t testing.TB) primitiveVectors {
 		for _, x := range tc.values {
 			tr.Bytes(x)
 			tr2.Bytes(x)
-			vals = append(vals, enc64(x))
+			vals = append(vals, encHex(x))
 		}
 		d := tr2.Digest()
-		v.Transcripts = append(v.Transcripts, transcriptVector{Label: tc.label, Values: vals, Challenge: enc64(tr.Challenge().Bytes()), Digest: enc64(d[:])})
+		v.Transcripts = append(v.Transcripts, transcriptVector{Label: tc.label, Values: vals, Challenge: encHex(tr.Challenge().Bytes()), Digest: encHex(d[:])})
 	}
 	for _, election := range []string{"test-2026", "test-2026", "other"} {
 		c, err := NewCredential(election, rnd)
 		if err != nil {
 			t.Fatal(err)
 		}
-		v.Credentials = append(v.Credentials, credentialVector{Election: election, Code: c.Code(), Private: enc64(c.u.Bytes()), Public: c.Public().String()})
+		v.Credentials = append(v.Credentials, credentialVector{Election: election, Code: c.Code(), Private: encHex(c.u.Bytes()), Public: c.Public().String()})
 	}
 	for i := 0; i < 3; i++ {
 		var d [32]byte
 		rnd.Read(d[:])
-		v.TrackingCodes = append(v.TrackingCodes, trackingVector{Digest: enc64(d[:]), TrackingCode: TrackingCode(d)})
+		v.TrackingCodes = append(v.TrackingCodes, trackingVector{Digest: encHex(d[:]), TrackingCode: TrackingCode(d)})
 	}
 	return v
 }
@@ -179,12 +179,12 @@ func genElection(t testing.TB) (electionVectors, []invalidVector) {
 	v := electionVectors{
 		Seed:           vectorSeed + " election",
 		Manifest:       mustJSON(t, e.manifest),
-		ManifestDigest: enc64(d[:]),
-		JointKey:       enc64(key.Bytes()),
+		ManifestDigest: encHex(d[:]),
+		JointKey:       encHex(key.Bytes()),
 		Threshold:      2,
 	}
 	for i := range shares {
-		v.Trustees = append(v.Trustees, trusteeVector{Index: shares[i].Index, Secret: enc64(shares[i].Secret.Bytes()), VerificationKey: enc64(vks[i].Key.Bytes())})
+		v.Trustees = append(v.Trustees, trusteeVector{Index: shares[i].Index, Secret: encHex(shares[i].Secret.Bytes()), VerificationKey: encHex(vks[i].Key.Bytes())})
 	}
 	tally := e.NewTally()
 	var creds []*Credential
@@ -196,7 +196,7 @@ func genElection(t testing.TB) (electionVectors, []invalidVector) {
 			t.Fatal(err)
 		}
 		h := b.Hash()
-		v.Ballots = append(v.Ballots, ballotVector{CredentialCode: cred.Code(), PublicCredential: cred.Public().String(), Choices: ch, Hash: enc64(h[:]), TrackingCode: b.TrackingCode(), Ballot: mustJSON(t, b)})
+		v.Ballots = append(v.Ballots, ballotVector{CredentialCode: cred.Code(), PublicCredential: cred.Public().String(), Choices: ch, Hash: encHex(h[:]), TrackingCode: b.TrackingCode(), Ballot: mustJSON(t, b)})
 		creds = append(creds, cred)
 		ballots = append(ballots, b)
 	}
@@ -256,9 +256,9 @@ func genElection(t testing.TB) (electionVectors, []invalidVector) {
 		name string
 		data []byte
 	}{
-		{"credential is the identity", bytes.Replace(good, []byte(cred), []byte(enc64(make([]byte, 32))), 1)},
-		{"credential not canonically encoded", bytes.Replace(good, []byte(cred), []byte(enc64(nonCanonicalElement())), 1)},
-		{"credential in padded base64url", bytes.Replace(good, []byte(`"`+cred+`"`), []byte(`"`+cred+`="`), 1)},
+		{"credential is the identity", bytes.Replace(good, []byte(cred), []byte(encHex(make([]byte, 32))), 1)},
+		{"credential not canonically encoded", bytes.Replace(good, []byte(cred), []byte(encHex(nonCanonicalElement())), 1)},
+		{"credential in uppercase hexadecimal", bytes.Replace(good, []byte(cred), bytes.ToUpper([]byte(cred)), 1)},
 	} {
 		_, err := ParseBallot(bad.data)
 		class, _, _ := errorClass(err)
@@ -327,10 +327,10 @@ func TestVectorFilesVerify(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := m.Digest()
-	if enc64(d[:]) != ev.ManifestDigest {
+	if encHex(d[:]) != ev.ManifestDigest {
 		t.Error("manifest digest")
 	}
-	kb, _ := decodeB64("joint key", ev.JointKey, ElementSize)
+	kb, _ := decodeHex("joint key", ev.JointKey, ElementSize)
 	key, err := ParseJointKey(kb)
 	if err != nil {
 		t.Fatal(err)
@@ -341,11 +341,11 @@ func TestVectorFilesVerify(t *testing.T) {
 	}
 	var vks []VerificationKey
 	for _, tv := range ev.Trustees {
-		k, err := decodeB64Element("key", tv.VerificationKey)
+		k, err := decodeHexElement("key", tv.VerificationKey)
 		if err != nil {
 			t.Fatal(err)
 		}
-		s, _ := decodeB64Scalar("secret", tv.Secret)
+		s, _ := decodeHexScalar("secret", tv.Secret)
 		if ristretto255.NewIdentityElement().ScalarBaseMult(s).Equal(k) != 1 {
 			t.Errorf("trustee %d: K_i is not s_i·G", tv.Index)
 		}
@@ -361,7 +361,7 @@ func TestVectorFilesVerify(t *testing.T) {
 			t.Errorf("ballot %d: %v", i, err)
 		}
 		h := b.Hash()
-		if enc64(h[:]) != bv.Hash || b.TrackingCode() != bv.TrackingCode || b.Credential().String() != bv.PublicCredential {
+		if encHex(h[:]) != bv.Hash || b.TrackingCode() != bv.TrackingCode || b.Credential().String() != bv.PublicCredential {
 			t.Errorf("ballot %d: hash, tracking code or credential", i)
 		}
 		cred, err := ParseCredential(m.ID, bv.CredentialCode)
@@ -423,23 +423,23 @@ func TestVectorFilesVerify(t *testing.T) {
 	for _, tv := range pv.Transcripts {
 		tr, tr2 := NewTranscript(tv.Label), NewTranscript(tv.Label)
 		for _, s := range tv.Values {
-			x, _ := decodeB64("value", s, -1)
+			x, _ := decodeHex("value", s, -1)
 			tr.Bytes(x)
 			tr2.Bytes(x)
 		}
 		dg := tr2.Digest()
-		if enc64(tr.Challenge().Bytes()) != tv.Challenge || enc64(dg[:]) != tv.Digest {
+		if encHex(tr.Challenge().Bytes()) != tv.Challenge || encHex(dg[:]) != tv.Digest {
 			t.Errorf("transcript %q", tv.Label)
 		}
 	}
 	for _, cv := range pv.Credentials {
 		c, err := ParseCredential(cv.Election, cv.Code)
-		if err != nil || enc64(c.u.Bytes()) != cv.Private || c.Public().String() != cv.Public {
+		if err != nil || encHex(c.u.Bytes()) != cv.Private || c.Public().String() != cv.Public {
 			t.Errorf("credential %s: %v", cv.Code, err)
 		}
 	}
 	for _, tv := range pv.TrackingCodes {
-		dg, _ := decodeB64Digest("digest", tv.Digest)
+		dg, _ := decodeHexDigest("digest", tv.Digest)
 		if TrackingCode(dg) != tv.TrackingCode {
 			t.Errorf("tracking code of %s", tv.Digest)
 		}
