@@ -13,7 +13,7 @@
 //	election.json            the election id, manifest digest and joint public key
 //	manifest.json            the manifest (voting.Manifest's JSON)
 //	ceremony/                the key ceremony record, as dkg.ReadRecord reads it
-//	credentials.txt          the public credentials, one base64url element per line
+//	credentials.txt          the public credentials, one element per line (hex)
 //	ballots.jsonl            the ballot box: every accepted ballot in order of
 //	                         casting, one per line:
 //	                         {"log_index":N,"tracking_code":"…","ballot":{…}}

@@ -4,7 +4,7 @@ import (
 	"archive/zip"
 	"bufio"
 	"bytes"
-	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -117,7 +117,7 @@ func Read(fsys fs.FS, lim Limits) (*Record, error) {
 	}
 	if b, err := src.small(ResultFile); err != nil {
 		fail(ResultFile, err)
-	} else if r.Result, err = parseResult(b); err != nil {
+	} else if r.Result, err = voting.ParseResult(b); err != nil {
 		fail(ResultFile, err)
 	}
 	if b, err := src.small(LogKeyFile); err != nil {
@@ -191,15 +191,18 @@ func (r *Record) parseElection(b []byte) error {
 	if err := unmarshalStrict(b, &w); err != nil {
 		return err
 	}
-	d, err := base64.RawURLEncoding.Strict().DecodeString(w.Manifest)
-	if err != nil || len(d) != 32 {
-		return errors.New("manifest: not a base64url digest of 32 bytes")
+	if w.Type != typeElection {
+		return fmt.Errorf("type %q, want %q", w.Type, typeElection)
+	}
+	d, err := decodeHex(w.Manifest, 32)
+	if err != nil {
+		return fmt.Errorf("manifest: %v", err)
 	}
 	r.header = &electionHeader{id: w.Election}
 	copy(r.header.manifest[:], d)
-	k, err := base64.RawURLEncoding.Strict().DecodeString(w.JointKey)
+	k, err := decodeHex(w.JointKey, voting.ElementSize)
 	if err != nil {
-		return errors.New("joint_key: not base64url")
+		return fmt.Errorf("joint_key: %v", err)
 	}
 	if r.JointKey, err = voting.ParseJointKey(k); err != nil {
 		return err
@@ -235,33 +238,6 @@ func (r *Record) readDecryptions() error {
 	return errors.Join(errs...)
 }
 
-type wireResult struct {
-	Election string                 `json:"election"`
-	Ballots  uint64                 `json:"ballots"`
-	Contests []voting.ContestResult `json:"contests"`
-	Trustees []uint32               `json:"trustees"`
-	Excluded []wireExcluded         `json:"excluded"`
-}
-
-type wireExcluded struct {
-	Trustee uint32 `json:"trustee"`
-	Reason  string `json:"reason"`
-}
-
-// parseResult reads result.json; an excluded trustee's reason becomes the
-// text of its Err.
-func parseResult(b []byte) (*voting.Result, error) {
-	var w wireResult
-	if err := unmarshalStrict(b, &w); err != nil {
-		return nil, err
-	}
-	res := &voting.Result{Election: w.Election, Ballots: w.Ballots, Contests: w.Contests, Trustees: w.Trustees}
-	for _, x := range w.Excluded {
-		res.Excluded = append(res.Excluded, voting.TrusteeFailure{Trustee: x.Trustee, Err: errors.New(x.Reason)})
-	}
-	return res, nil
-}
-
 // maxRangeHashes bounds log/range.json: a proof has at most two hashes
 // per level of a tree of 2⁶³ entries.
 const maxRangeHashes = 2 * 64
@@ -270,6 +246,9 @@ func (r *Record) parseRange(b []byte) error {
 	var w wireRange
 	if err := unmarshalStrict(b, &w); err != nil {
 		return err
+	}
+	if w.Type != typeRange {
+		return fmt.Errorf("type %q, want %q", w.Type, typeRange)
 	}
 	if len(w.Hashes) > maxRangeHashes {
 		return fmt.Errorf("%d hashes, a range proof has at most %d", len(w.Hashes), maxRangeHashes)
@@ -280,9 +259,9 @@ func (r *Record) parseRange(b []byte) error {
 	r.Log.First, r.src.first, r.src.end = w.First, w.First, w.End
 	r.Log.Hashes = make([]tlog.Hash, len(w.Hashes))
 	for i, s := range w.Hashes {
-		h, err := base64.StdEncoding.Strict().DecodeString(s)
-		if err != nil || len(h) != tlog.HashSize {
-			return fmt.Errorf("hash %d: not 32 bytes of standard base64", i)
+		h, err := decodeHex(s, tlog.HashSize)
+		if err != nil {
+			return fmt.Errorf("hash %d: %v", i, err)
 		}
 		copy(r.Log.Hashes[i][:], h)
 	}
@@ -446,4 +425,13 @@ func parseCastLine(line []byte) (*Cast, error) {
 		return nil, err
 	}
 	return &Cast{Ballot: b, LogIndex: idx, TrackingCode: code}, nil
+}
+
+// decodeHex decodes exactly n bytes of lowercase hexadecimal.
+func decodeHex(s string, n int) ([]byte, error) {
+	b, err := hex.DecodeString(s)
+	if err != nil || len(b) != n || hex.EncodeToString(b) != s {
+		return nil, fmt.Errorf("not %d bytes of lowercase hexadecimal", n)
+	}
+	return b, nil
 }

@@ -14,6 +14,8 @@ import (
 	"testing"
 
 	"golang.org/x/mod/sumdb/note"
+
+	"github.com/veche/veche/internal/voting"
 )
 
 var (
@@ -255,8 +257,12 @@ func TestVerifierNamesEveryTamperedObject(t *testing.T) {
 		{"public credential replaced", func(t *testing.T, d string) {
 			// the credential of ballot line 1 is no longer published
 			cred := field(line(t, d, BallotsFile, 1), "credential")[0]
+			stranger, err := voting.NewCredential("synthetic-24-3", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
 			edit(t, d, CredentialsFile, func(s string) string {
-				return strings.Replace(s, cred+"\n", "6vhm2TYzJ1qmdRgFcVzd8gvAXSdD4d8aYU10yUhQ2EA\n", 1)
+				return strings.Replace(s, cred+"\n", stranger.Public().String()+"\n", 1)
 			})
 		}, Options{}, []string{"ballots.jsonl line 1 (tracking code", "is not a published credential"}},
 		{"public credential duplicated", func(t *testing.T, d string) {
@@ -329,7 +335,7 @@ func TestVerifierNamesEveryTamperedObject(t *testing.T) {
 		{"checkpoint of another key, pinned", func(t *testing.T, d string) {}, Options{LogKey: otherKey}, []string{"log/checkpoint: the signature does not verify"}},
 		{"range proof", func(t *testing.T, d string) {
 			edit(t, d, RangeFile, func(s string) string {
-				hs := regexp.MustCompile(`"[A-Za-z0-9+/=]{44}"`).FindAllString(s, 2)
+				hs := regexp.MustCompile(`"[0-9a-f]{64}"`).FindAllString(s, 2)
 				s = strings.Replace(s, hs[0], "\x00", 1)
 				s = strings.Replace(s, hs[1], hs[0], 1)
 				return strings.Replace(s, "\x00", hs[1], 1)

@@ -36,8 +36,8 @@ type SyntheticOptions struct {
 	Max       int // default Options
 	Trustees  int // default 3
 	Threshold int // default 2
-	Revotes   int // default Ballots/100
-	Abstain   int // default Ballots/50
+	Revotes   int // default Ballots/100; negative for none
+	Abstain   int // default Ballots/50; negative for none
 	Workers   int // default GOMAXPROCS
 	// Progress, if set, receives a line now and then while ballots are made.
 	Progress io.Writer
@@ -77,11 +77,17 @@ func Synthesize(ctx context.Context, dir string, o SyntheticOptions) ([]Timing, 
 	if o.Trustees == 0 {
 		o.Trustees, o.Threshold = 3, 2
 	}
-	if o.Revotes == 0 {
+	switch {
+	case o.Revotes == 0:
 		o.Revotes = o.Ballots / 100
+	case o.Revotes < 0:
+		o.Revotes = 0
 	}
-	if o.Abstain == 0 {
+	switch {
+	case o.Abstain == 0:
 		o.Abstain = o.Ballots / 50
+	case o.Abstain < 0:
+		o.Abstain = 0
 	}
 	if o.Workers <= 0 {
 		o.Workers = runtime.GOMAXPROCS(0)
@@ -89,7 +95,7 @@ func Synthesize(ctx context.Context, dir string, o SyntheticOptions) ([]Timing, 
 	switch {
 	case o.Ballots < 1 || o.Options < 2 || o.Options > voting.MaxOptions || o.Max < 1 || o.Max > o.Options:
 		return nil, fmt.Errorf("synthetic election: %d ballots of %d options, up to %d selected: want at least 1 ballot and 2 to %d options", o.Ballots, o.Options, o.Max, voting.MaxOptions)
-	case o.Revotes < 0 || o.Revotes >= o.Ballots || o.Abstain < 0:
+	case o.Revotes >= o.Ballots:
 		return nil, fmt.Errorf("synthetic election: %d revotes of %d ballots", o.Revotes, o.Ballots)
 	case o.Threshold < 1 || o.Threshold > o.Trustees || o.Trustees > dkg.MaxTrustees:
 		return nil, fmt.Errorf("synthetic election: threshold %d of %d trustees", o.Threshold, o.Trustees)

@@ -4,7 +4,7 @@ import (
 	"archive/zip"
 	"bufio"
 	"compress/flate"
-	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -116,13 +116,22 @@ func writeJSON(s sink, name string, v json.Marshaler) error {
 	return writeFile(s, name, b)
 }
 
+// The "type" of election.json and log/range.json, as every JSON object
+// of the voting package says its type.
+const (
+	typeElection = "election"
+	typeRange    = "log-range"
+)
+
 type wireElection struct {
+	Type     string `json:"type"`
 	Election string `json:"election"`
 	Manifest string `json:"manifest"`
 	JointKey string `json:"joint_key"`
 }
 
 type wireRange struct {
+	Type   string   `json:"type"`
 	First  int64    `json:"first"`
 	End    int64    `json:"end"`
 	Hashes []string `json:"hashes"`
@@ -175,9 +184,10 @@ func write(s sink, r *Record) error {
 func writeHeader(s sink, m *voting.Manifest, key *voting.JointKey) error {
 	d := m.Digest()
 	el, err := json.Marshal(wireElection{
+		Type:     typeElection,
 		Election: m.ID,
-		Manifest: base64.RawURLEncoding.EncodeToString(d[:]),
-		JointKey: base64.RawURLEncoding.EncodeToString(key.Bytes()),
+		Manifest: hex.EncodeToString(d[:]),
+		JointKey: hex.EncodeToString(key.Bytes()),
 	})
 	if err != nil {
 		return err
@@ -329,9 +339,9 @@ func writeLog(s sink, l *LogEvidence) error {
 }
 
 func writeRange(s sink, first, end int64, hashes []tlog.Hash) error {
-	wr := wireRange{First: first, End: end, Hashes: make([]string, len(hashes))}
+	wr := wireRange{Type: typeRange, First: first, End: end, Hashes: make([]string, len(hashes))}
 	for i, h := range hashes {
-		wr.Hashes[i] = base64.StdEncoding.EncodeToString(h[:])
+		wr.Hashes[i] = hex.EncodeToString(h[:])
 	}
 	b, err := json.Marshal(wr)
 	if err != nil {
