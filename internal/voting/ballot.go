@@ -263,7 +263,7 @@ func (e *Election) Encrypt(cred *Credential, choices Choices, rnd io.Reader) (*P
 	if err != nil {
 		return nil, err
 	}
-	return &PendingBallot{ballot: b, signature: sig, selected: sel, randomness: randomness}, nil
+	return &PendingBallot{ballot: b, signature: sig, selected: sel, randomness: randomness, tracking: b.TrackingCode()}, nil
 }
 
 // PendingBallot is an encrypted ballot that is not yet cast or audited.
@@ -276,16 +276,13 @@ type PendingBallot struct {
 	signature  *KnowledgeProof
 	selected   [][]uint64
 	randomness [][]*ristretto255.Scalar
+	tracking   string
 	spent      bool
 }
 
 // TrackingCode is the ballot's tracking code, to show the voter before
 // they choose to cast or audit.
-func (p *PendingBallot) TrackingCode() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.ballot.TrackingCode()
-}
+func (p *PendingBallot) TrackingCode() string { return p.tracking }
 
 // Cast returns the signed ballot to send to the ballot box and forgets
 // the randomness.

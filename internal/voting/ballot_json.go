@@ -68,8 +68,10 @@ func (b *Ballot) wire() wireBallot {
 		Type:       typeBallot,
 		Election:   b.election,
 		Manifest:   encodeHex(b.manifest[:]),
-		Credential: b.credential.String(),
 		Contests:   make([]wireContest, len(b.contests)),
+	}
+	if b.credential != nil {
+		w.Credential = b.credential.String()
 	}
 	if b.signature != nil {
 		w.Signature = encodeHex(b.signature.Bytes())

@@ -179,6 +179,9 @@ func TestCastForgetsTheRandomness(t *testing.T) {
 	if _, err := p.Audit(); !errors.Is(err, ErrSpent) {
 		t.Errorf("Audit after Cast: %v", err)
 	}
+	if p.TrackingCode() != b.TrackingCode() {
+		t.Error("the tracking code changed with Cast")
+	}
 	if _, err := p.Cast(); !errors.Is(err, ErrSpent) {
 		t.Errorf("Cast twice: %v", err)
 	}
