@@ -65,10 +65,10 @@ type wireAuditedOption struct {
 
 func (b *Ballot) wire() wireBallot {
 	w := wireBallot{
-		Type:       typeBallot,
-		Election:   b.election,
-		Manifest:   encodeHex(b.manifest[:]),
-		Contests:   make([]wireContest, len(b.contests)),
+		Type:     typeBallot,
+		Election: b.election,
+		Manifest: encodeHex(b.manifest[:]),
+		Contests: make([]wireContest, len(b.contests)),
 	}
 	if b.credential != nil {
 		w.Credential = b.credential.String()
