@@ -187,6 +187,9 @@ const msmChunk = 128
 func (b *batch) check() bool {
 	acc := ristretto255.NewIdentityElement().VarTimeMultiScalarMult(
 		[]*ristretto255.Scalar{b.g, b.k}, []*ristretto255.Element{ristretto255.NewGeneratorElement(), b.kPoint})
+	if len(b.points) >= pippengerMin { // msm.go
+		return isIdentity(acc.Add(acc, pippenger(b.scalars, b.points)))
+	}
 	part := ristretto255.NewIdentityElement()
 	for start := 0; start < len(b.points); start += msmChunk {
 		end := min(start+msmChunk, len(b.points))
