@@ -1,0 +1,107 @@
+package record
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Benchmarks of the verifier, quoted in docs/performance.md
+// ("Verifiable elections"):
+//
+//	go test -run '^$' -bench . -benchtime 3x ./internal/voting/record/
+//
+// The record is a synthetic election of benchBallots ballots with 10
+// options in one contest, each voter selecting up to all 10, made once.
+
+const benchBallots = 512
+
+var (
+	benchOnce sync.Once
+	benchDir  string
+	benchErr  error
+)
+
+func benchRecord(b *testing.B) string {
+	benchOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "record-bench-")
+		if err != nil {
+			benchErr = err
+			return
+		}
+		benchDir = filepath.Join(dir, "r")
+		_, benchErr = Synthesize(context.Background(), benchDir, SyntheticOptions{Ballots: benchBallots, Options: 10})
+	})
+	if benchErr != nil {
+		b.Fatal(benchErr)
+	}
+	return benchDir
+}
+
+// cpuTime is the CPU time (user and system) the process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkVerify is the whole verification of a record, per ballot:
+// reading, parsing and batch-verifying every ballot on all cores, the
+// log, the box, the tally and the decryption.
+func BenchmarkVerify(b *testing.B) {
+	dir := benchRecord(b)
+	cpu0 := cpuTime()
+	b.ResetTimer()
+	for range b.N {
+		r, c, err := Open(dir, Limits{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := Verify(context.Background(), r, Options{}); err != nil {
+			b.Fatal(err)
+		}
+		c.Close()
+	}
+	b.StopTimer()
+	n := float64(b.N * benchBallots)
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/n, "µs/ballot")
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/n/10, "µs/option")
+	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/n, "cpu-µs/ballot")
+}
+
+// BenchmarkVerifyBallots is the ballots step alone, by number of workers.
+func BenchmarkVerifyBallots(b *testing.B) {
+	dir := benchRecord(b)
+	for _, workers := range []int{1, 2} {
+		b.Run("workers="+strconv.Itoa(workers), func(b *testing.B) {
+			r, c, err := Open(dir, Limits{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer c.Close()
+			v := &verifier{ctx: context.Background(), r: r, opts: Options{Workers: workers, MaxProblems: 100}, rep: &Report{}}
+			v.run("election", v.checkElection)
+			v.run("credentials", v.checkCredentials)
+			cpu0 := cpuTime()
+			b.ResetTimer()
+			for range b.N {
+				v.boxHash, v.boxIndex, v.boxCred, v.boxOK = nil, nil, nil, nil
+				v.run("ballots", v.checkBallots)
+				if !v.rep.OK() {
+					b.Fatal(v.rep.Problems)
+				}
+			}
+			b.StopTimer()
+			n := float64(b.N * benchBallots)
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/n, "µs/ballot")
+			b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/n, "cpu-µs/ballot")
+		})
+	}
+}
