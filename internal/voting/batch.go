@@ -174,13 +174,14 @@ func (b *batch) addBallot(chk *ballotCheck, e *Election) {
 	}
 }
 
-// msmChunk is the number of points of one call to VarTimeMultiScalarMult.
-// edwards25519 computes a multi-scalar multiplication by Straus' method,
-// with a table per point that it walks for every bit: past a few hundred
-// points the tables leave the CPU caches and each point costs twice as
-// much. The batch's one linear combination is therefore evaluated as a
-// sum of multi-scalar multiplications of msmChunk points each, which adds
-// 256 doublings per chunk (under 0.3 µs a point).
+// msmChunk is the number of points of one call to VarTimeMultiScalarMult
+// for a batch below pippengerMin points. edwards25519 computes a
+// multi-scalar multiplication by Straus' method, with a table per point
+// that it walks for every bit: past a few hundred points the tables leave
+// the CPU caches and each point costs up to twice as much, so a small
+// batch's combination is evaluated as a sum of multiplications of msmChunk
+// points each (256 doublings more per chunk, under 0.3 µs a point). From
+// pippengerMin points on, Pippenger's method (msm.go) is cheaper still.
 const msmChunk = 128
 
 // check reports whether the accumulated sum is the identity.
@@ -198,10 +199,23 @@ func (b *batch) check() bool {
 	return isIdentity(acc)
 }
 
-// batchSize is the number of ballots checked by one multi-scalar
-// multiplication in VerifyBallots (see the Performance section of
-// docs/election-record.md for the choice).
-const batchSize = 64
+// batchPoints is about the number of points of one batch in
+// VerifyBallots. Pippenger's method costs less per point as batches grow,
+// but flattens out past some ten thousand points, while a batch that fails
+// costs its ballots one by one (docs/election-record.md, "Performance").
+const batchPoints = 16384
+
+// batchSize is the number of ballots of one batch in VerifyBallots: about
+// batchPoints points, from the number of points of a ballot of e (per
+// option the ciphertext and four commitments, per contest two commitments
+// per possible count, the signature's two), between 16 and 1024.
+func (e *Election) batchSize() int {
+	points := 2
+	for _, c := range e.manifest.Contests {
+		points += 6*len(c.Options) + 2*(c.Max-c.Min+1)
+	}
+	return min(1024, max(16, batchPoints/points))
+}
 
 // VerifyBallots verifies many ballots, as [Election.VerifyBallot] does each,
 // and returns one error per ballot (nil for a ballot that may be
@@ -210,6 +224,7 @@ const batchSize = 64
 // name each bad one, so the result is the same as verifying each alone.
 func (e *Election) VerifyBallots(ballots []*Ballot) []error {
 	errs := make([]error, len(ballots))
+	batchSize := e.batchSize()
 	workers := runtime.GOMAXPROCS(0)
 	next := make(chan int)
 	var wg sync.WaitGroup
