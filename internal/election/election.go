@@ -72,7 +72,7 @@ const (
 	Scheduled   = "scheduled"
 	Open        = "open"
 	Closed      = "closed"
-	Tallying    = "tallying"
+	Tallying    = "tallied"
 	Published   = "published"
 )
 
@@ -343,11 +343,11 @@ func (s *Service) manifest(ctx context.Context, q queryer, id string, in *Input)
 		}
 		switch {
 		case c.Kind == voting.YesNo && len(options) != 2:
-			e.Add(f+".options", "exactly", map[string]any{"n": 2})
+			e.Add(f+".options", "election_options_exactly", map[string]any{"n": 2})
 		case len(options) < 2 && c.Kind != voting.ChooseUpTo:
-			e.Add(f+".options", "too_few", map[string]any{"min": 2})
+			e.Add(f+".options", "election_too_few_options", map[string]any{"min": 2})
 		case len(options) == 0:
-			e.Add(f+".options", "too_few", map[string]any{"min": 1})
+			e.Add(f+".options", "election_too_few_options", map[string]any{"min": 1})
 		case len(options) > voting.MaxOptions:
 			e.Add(f+".options", "too_many", map[string]any{"max": voting.MaxOptions})
 		}
@@ -361,7 +361,7 @@ func (s *Service) manifest(ctx context.Context, q queryer, id string, in *Input)
 		// What the checks above let through (totals over the election).
 		var fe *voting.FieldError
 		if errors.As(err, &fe) {
-			return nil, validate.One("contests", "invalid", map[string]any{"problem": fe.Field + ": " + fe.Problem})
+			return nil, validate.One("contests", "election_manifest", map[string]any{"problem": fe.Field + ": " + fe.Problem})
 		}
 		return nil, err
 	}
@@ -383,14 +383,14 @@ func (s *Service) checkTrustees(ctx context.Context, q queryer, e *validate.Erro
 	seen := map[int64]bool{}
 	for _, a := range in.Trustees {
 		if seen[a] {
-			e.Add("trustees", "duplicate", map[string]any{"account": a})
+			e.Add("trustees", "election_duplicate_trustee", map[string]any{"account": a})
 			return
 		}
 		seen[a] = true
 		var one int
 		err := q.QueryRow(ctx, "SELECT 1 FROM account_roles WHERE account_id = ? AND role = ?", a, string(identity.RoleTrustee)).Scan(&one)
 		if errors.Is(err, store.ErrNotFound) {
-			e.Add("trustees", "not_trustee", map[string]any{"account": a})
+			e.Add("trustees", "election_not_trustee", map[string]any{"account": a})
 			return
 		}
 		if err != nil {
@@ -399,7 +399,7 @@ func (s *Service) checkTrustees(ctx context.Context, q queryer, e *validate.Erro
 		}
 	}
 	if in.Threshold < 1 || in.Threshold > n {
-		e.Add("threshold", "out_of_range", map[string]any{"min": 1, "max": n})
+		e.Add("trustees.threshold", "out_of_range", map[string]any{"min": 1, "max": n})
 	}
 }
 
@@ -669,7 +669,7 @@ func (s *Service) StartCeremony(ctx context.Context, officer, id int64) (*Electi
 			return &StateError{State: e.State, Want: []string{Draft}}
 		}
 		if slices.ContainsFunc(e.Trustees, func(t Trustee) bool { return t.Account == 0 }) {
-			return validate.One("trustees", "erased", nil)
+			return validate.One("trustees", "election_trustee_erased", nil)
 		}
 		cer := dkg.Ceremony{ElectionID: e.ManifestID, ManifestDigest: e.Manifest.Digest(), Trustees: uint32(len(e.Trustees)), Threshold: uint32(e.Threshold)}
 		if err := cer.Validate(); err != nil {

@@ -236,6 +236,10 @@ func (s *Service) combine(ctx context.Context, tx *store.Tx, e *Election) error 
 	if _, err := tx.Exec(ctx, "UPDATE elections SET state = ?, result = ?, published_at = ? WHERE id = ?", Published, string(rj), store.Micros(s.Now()), e.ID); err != nil {
 		return err
 	}
+	// Voting is over: who voted with which credential is no longer needed.
+	if _, err := tx.Exec(ctx, "UPDATE election_credentials SET account_id = NULL WHERE election_id = ?", e.ID); err != nil {
+		return err
+	}
 	var excluded []uint32
 	for _, f := range r.Excluded {
 		excluded = append(excluded, f.Trustee)

@@ -19,8 +19,12 @@ const (
 	RoleAdmin           Role = "admin"
 )
 
+// RoleCredentialAuthority issues voters their election credentials,
+// offline, and uploads only the public ones (package election).
+const RoleCredentialAuthority Role = "credential_authority"
+
 // Roles lists every role in display order.
-var Roles = []Role{RoleCitizen, RoleModerator, RoleOfficial, RoleElectionOfficer, RoleTrustee, RoleDPO, RoleSecurityAnalyst, RoleAuditor, RoleAdmin}
+var Roles = []Role{RoleCitizen, RoleModerator, RoleOfficial, RoleElectionOfficer, RoleTrustee, RoleCredentialAuthority, RoleDPO, RoleSecurityAnalyst, RoleAuditor, RoleAdmin}
 
 // Staff reports whether r is a staff role (anything above citizen).
 func (r Role) Staff() bool { return r != RoleCitizen }
@@ -48,21 +52,30 @@ const (
 	PermCensusManage       Permission = "census.manage"         // import the census of residents for eligibility
 )
 
+// The permissions of verifiable elections (package election).
+const (
+	PermElectionsManage     Permission = "elections.manage"      // create, configure, open, close and tally elections
+	PermElectionTrustee     Permission = "elections.trustee"     // take part as a trustee: the key ceremony and the decryption
+	PermElectionCredentials Permission = "elections.credentials" // upload and publish an election's public credentials
+)
+
 // Permissions lists every permission.
 var Permissions = []Permission{PermAccountSelf, PermAccountsRead, PermRolesManage, PermSecurityEventsRead, PermProcessingRecord, PermAccessReview, PermRequestsHandle,
-	PermProcessesManage, PermContentModerate, PermCensusManage}
+	PermProcessesManage, PermContentModerate, PermCensusManage, PermElectionsManage, PermElectionTrustee, PermElectionCredentials}
 
 // grants is the one table of who may do what.
 var grants = map[Role][]Permission{
 	RoleCitizen:         {PermAccountSelf},
 	RoleModerator:       {PermContentModerate},
 	RoleOfficial:        {PermProcessesManage, PermContentModerate, PermCensusManage},
-	RoleElectionOfficer: {},
-	RoleTrustee:         {},
+	RoleElectionOfficer: {PermElectionsManage},
+	RoleTrustee:         {PermElectionTrustee},
 	RoleDPO:             {PermAccountsRead, PermProcessingRecord, PermAccessReview, PermRequestsHandle},
 	RoleSecurityAnalyst: {PermSecurityEventsRead},
 	RoleAuditor:         {PermSecurityEventsRead, PermProcessingRecord, PermAccessReview},
 	RoleAdmin:           {PermAccountsRead, PermRolesManage, PermSecurityEventsRead, PermProcessingRecord},
+
+	RoleCredentialAuthority: {PermElectionCredentials},
 }
 
 // Grants reports whether role r carries permission p.

@@ -145,7 +145,7 @@ const (
 )
 
 // Purposes is every purpose veche processes personal data for.
-var Purposes = slices.Concat(foundationPurposes, participationPurposes, budgetPurposes, surveyPurposes, moderationPurposes, notifyPurposes, searchPurposes)
+var Purposes = slices.Concat(foundationPurposes, participationPurposes, budgetPurposes, surveyPurposes, moderationPurposes, notifyPurposes, searchPurposes, electionPurposes)
 
 // foundationPurposes are the purposes of accounts, security and privacy.
 var foundationPurposes = []Purpose{
@@ -175,7 +175,7 @@ func ConsentPurposes() []Purpose {
 // It is one list, kept in one file per feature area so that each area's
 // declarations sit together: this file for accounts, security and privacy,
 // datamap_<area>.go for the others.
-var Fields = slices.Concat(foundationFields, participationFields, budgetFields, surveyFields, moderationFields, notifyFields, searchFields)
+var Fields = slices.Concat(foundationFields, participationFields, budgetFields, surveyFields, moderationFields, notifyFields, searchFields, electionFields)
 
 // foundationFields are the personal-data columns of accounts, security and
 // privacy.
@@ -308,7 +308,7 @@ var foundationFields = []Field{
 }
 
 // NotPersonalColumns lists the columns that hold no personal data.
-var NotPersonalColumns = slices.Concat(foundationNotPersonal, participationNotPersonal, budgetNotPersonal, surveyNotPersonal, moderationNotPersonal, notifyNotPersonal, searchNotPersonal, ledgerHoldsNotPersonal)
+var NotPersonalColumns = slices.Concat(foundationNotPersonal, participationNotPersonal, budgetNotPersonal, surveyNotPersonal, moderationNotPersonal, notifyNotPersonal, searchNotPersonal, ledgerHoldsNotPersonal, electionNotPersonal)
 
 // foundationNotPersonal are the non-personal columns of the foundation.
 var foundationNotPersonal = []NotPersonal{

@@ -34,7 +34,7 @@ type route struct {
 // routes is every page and API endpoint with its permission: the
 // foundation's here, each feature area's in routes_<area>.go.
 func (s *Server) routes() []route {
-	return slices.Concat(s.foundationRoutes(), s.participationRoutes(), s.budgetRoutes(), s.surveyRoutes(), s.moderationRoutes(), s.notifyRoutes(), s.searchRoutes(), s.boothRoutes())
+	return slices.Concat(s.foundationRoutes(), s.participationRoutes(), s.budgetRoutes(), s.surveyRoutes(), s.moderationRoutes(), s.notifyRoutes(), s.searchRoutes(), s.boothRoutes(), s.electionRoutes())
 }
 
 // foundationRoutes are the routes of accounts, security and privacy.

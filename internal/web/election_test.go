@@ -1,0 +1,521 @@
+package web
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/veche/veche/internal/auditlog"
+	"github.com/veche/veche/internal/election"
+	"github.com/veche/veche/internal/election/electiontest"
+	"github.com/veche/veche/internal/identity"
+	"github.com/veche/veche/internal/participation"
+	"github.com/veche/veche/internal/store"
+	"github.com/veche/veche/internal/store/storetest"
+	"github.com/veche/veche/internal/voting"
+	"github.com/veche/veche/internal/voting/dkg"
+	"github.com/veche/veche/internal/voting/record"
+)
+
+// electionFixture is an election run through the API up to the opening:
+// an officer, three trustees (any two decrypt) who ran the key ceremony
+// through the API with package dkg, a credential authority who published
+// a credential for each voter, and the voters signed in.
+type electionFixture struct {
+	e         *testEnv
+	officer   *apiCaller
+	trustees  []*apiCaller // trustee i is trustees[i-1]
+	authority *apiCaller
+	voters    []*apiCaller
+	voterIDs  []int64
+	creds     []*voting.Credential
+	keys      []*dkg.KeyShare
+	process   int64
+	id        int64
+	path      string // /api/v1/elections/ID
+	ve        *voting.Election
+	manifest  []byte
+}
+
+func electionInput(now time.Time) map[string]any {
+	return map[string]any{
+		"title": "Referendum on the river park", "opens": now.Add(-time.Hour), "closes": now.Add(3 * time.Hour), "threshold": 2,
+		"contests": []map[string]any{
+			{"title": "Which park first?", "kind": "choose-one", "options": []string{"North", "South", "River"}},
+			{"title": "Benches everywhere?", "kind": "yes-no", "min": 1, "options": []string{"Yes", "No"}},
+		},
+	}
+}
+
+// newElectionFixture runs an election up to open, for voters many
+// people under the process's eligibility rule el.
+func newElectionFixture(t *testing.T, e *testEnv, el participation.Eligibility, voters int) *electionFixture {
+	t.Helper()
+	ctx := context.Background()
+	f := &electionFixture{e: e}
+	var officer int64
+	f.officer, officer, _ = e.staffAPI("officer@example.org", identity.RoleElectionOfficer)
+	var trusteeIDs []int64
+	for i := 1; i <= 3; i++ {
+		a, id, _ := e.staffAPI(fmt.Sprintf("trustee%d@example.org", i), identity.RoleTrustee)
+		f.trustees, trusteeIDs = append(f.trustees, a), append(trusteeIDs, id)
+	}
+	f.authority, _, _ = e.staffAPI("authority@example.org", identity.RoleCredentialAuthority)
+	for i := range voters {
+		email := fmt.Sprintf("voter%d@example.org", i)
+		f.voterIDs = append(f.voterIDs, e.createUser(email))
+		a := e.apiCaller()
+		a.signIn(email, testPassword, "")
+		f.voters = append(f.voters, a)
+	}
+	p, err := e.part.CreateProcess(ctx, officer, participation.ProcessInput{Title: "River park", Eligibility: el,
+		Phases: []participation.PhaseInput{{Name: "Vote", Starts: e.clock().Add(-time.Hour), Ends: e.clock().Add(24 * time.Hour)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.process = p.ID
+
+	in := electionInput(e.clock())
+	in["trustees"] = trusteeIDs
+	r := f.officer.call("POST", fmt.Sprintf("/api/v1/processes/%d/elections", f.process), in)
+	if r.status != http.StatusCreated || r.body["state"] != "draft" {
+		t.Fatalf("create: %s", r)
+	}
+	f.id = int64(r.body["id"].(float64))
+	f.path = fmt.Sprintf("/api/v1/elections/%d", f.id)
+	if r := f.officer.call("POST", f.path+"/ceremony/start", nil); r.status != http.StatusOK || r.body["state"] != "ceremony" {
+		t.Fatalf("start the ceremony: %s", r)
+	}
+	f.keys = electiontest.RunCeremony(t, 3, f.relay(t))
+	r = f.voters[0].call("GET", f.path, nil)
+	if r.body["state"] != "credentials" || r.body["joint_key"] == nil {
+		t.Fatalf("after the ceremony: %s", r)
+	}
+	list := election.CredentialList{Election: r.body["manifest_id"].(string)}
+	for range voters {
+		c, err := voting.NewCredential(list.Election, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.creds = append(f.creds, c)
+		list.Credentials = append(list.Credentials, c.Public().String())
+	}
+	if r := f.authority.call("POST", f.path+"/credentials", list); r.status != http.StatusCreated || r.body["total"] != float64(voters) {
+		t.Fatalf("upload credentials: %s", r)
+	}
+	if r := f.authority.call("POST", f.path+"/credentials/publish", map[string]any{"count": voters, "digest": strings.Repeat("0", 64)}); r.status != http.StatusConflict || r.errCode() != "credentials_mismatch" {
+		t.Errorf("publish with a wrong digest: %s", r)
+	}
+	if r := f.authority.call("POST", f.path+"/credentials/publish", map[string]any{"count": voters, "digest": election.CredentialsDigest(list.Credentials)}); r.status != http.StatusOK || r.body["state"] != "ready" {
+		t.Fatalf("publish credentials: %s", r)
+	}
+	if r := f.officer.call("POST", f.path+"/open", nil); r.status != http.StatusOK || r.body["state"] != "open" {
+		t.Fatalf("open: %s", r)
+	}
+	f.load(t)
+	return f
+}
+
+// load reads the election as the booth does: its manifest and joint key
+// from the API.
+func (f *electionFixture) load(t *testing.T) {
+	t.Helper()
+	r := f.voters[0].call("GET", f.path, nil)
+	mj, _ := json.Marshal(r.body["manifest"])
+	m, err := voting.ParseManifest(mj)
+	if err != nil {
+		t.Fatalf("the API's manifest: %v", err)
+	}
+	var key voting.JointKey
+	if err := key.UnmarshalText([]byte(r.body["joint_key"].(string))); err != nil {
+		t.Fatalf("the API's joint key: %v", err)
+	}
+	if f.ve, err = voting.NewElection(m, &key); err != nil {
+		t.Fatal(err)
+	}
+	f.manifest = mj
+}
+
+// relay is the API as the trustees' relay. The first commitment is also
+// offered by the wrong trustee, and again after it is in: both refused.
+func (f *electionFixture) relay(t *testing.T) electiontest.Relay {
+	tried := false
+	return electiontest.Relay{
+		Post: func(i uint32, body []byte) error {
+			if !tried {
+				tried = true
+				if r := f.trustees[i%3].call("POST", f.path+"/ceremony/messages", body); r.status != http.StatusForbidden || r.errCode() != "message_not_yours" {
+					t.Errorf("another trustee's message: %s", r)
+				}
+				defer func() {
+					if r := f.trustees[i-1].call("POST", f.path+"/ceremony/messages", body); r.status != http.StatusConflict || r.errCode() != "message_duplicate" {
+						t.Errorf("the same message twice: %s", r)
+					}
+				}()
+			}
+			if r := f.trustees[i-1].call("POST", f.path+"/ceremony/messages", body); r.status != http.StatusCreated {
+				return fmt.Errorf("%s", r)
+			}
+			return nil
+		},
+		Files: func(i uint32) map[string][]byte {
+			r := f.trustees[i-1].call("GET", f.path+"/ceremony", nil)
+			if r.status != http.StatusOK {
+				t.Fatalf("download the ceremony: %s", r)
+			}
+			out := map[string][]byte{}
+			for name, v := range r.body["files"].(map[string]any) {
+				out[name], _ = json.Marshal(v)
+			}
+			return out
+		},
+	}
+}
+
+// ballot encrypts choices with voter v's credential (another credential
+// when cred is given) and returns the ballot's JSON and its receipt.
+func (f *electionFixture) ballot(t *testing.T, cred *voting.Credential, choices voting.Choices) ([]byte, *voting.Ballot) {
+	t.Helper()
+	p, err := f.ve.Encrypt(cred, choices, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := p.Cast()
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := b.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return j, b
+}
+
+func (f *electionFixture) cast(t *testing.T, v int, body []byte) apiAnswer {
+	t.Helper()
+	return f.voters[v].call("POST", f.path+"/ballots", body)
+}
+
+// stored counts the ballots in the box and the cast entries in the log.
+func (f *electionFixture) stored(t *testing.T) (ballots, entries int) {
+	t.Helper()
+	ballots = dbCount(t, f.e.db, "SELECT COUNT(*) FROM election_ballots WHERE election_id = ?", f.id)
+	for _, table := range []string{"auditlog_pending", "auditlog_entries"} {
+		rows, err := f.e.db.Query(context.Background(), "SELECT entry FROM "+table)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var b []byte
+			rows.Scan(&b)
+			if rec, err := auditlog.ParseRecord(b); err == nil && rec.Action == record.CastAction {
+				entries++
+			}
+		}
+		rows.Close()
+	}
+	return ballots, entries
+}
+
+// tamper swaps the first two ciphertexts of a ballot: still canonical
+// JSON, but its signature and proofs no longer hold.
+func tamper(b []byte) []byte {
+	s := string(b)
+	const key = `"ciphertext":"`
+	i := strings.Index(s, key) + len(key)
+	j := strings.Index(s[i:], key) + i + len(key)
+	n := strings.IndexByte(s[i:], '"')
+	return []byte(s[:i] + s[j:j+n] + s[i+n:j] + s[i:i+n] + s[j+n:])
+}
+
+// TestElectionEndToEndOverHTTP runs a whole election through the API: the
+// officer creates it, three trustees run the key ceremony with package dkg
+// (a message from the wrong trustee and a repeated one are refused), the
+// credential authority publishes the credentials, voters cast ballots
+// encrypted with package voting, one changes their mind, one tries every
+// kind of bad ballot and gets its status and reason with nothing stored,
+// the officer closes and tallies, one trustee's wrong partial decryption
+// is named and excluded, the result matches the choices, and the election
+// record downloaded from the site passes package record's verifier.
+func TestElectionEndToEndOverHTTP(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newAPITestEnv(t, db, nil)
+		f := newElectionFixture(t, e, participation.Eligibility{}, 4)
+
+		r := f.voters[0].call("GET", f.path, nil)
+		for _, k := range []string{"id", "title", "state", "opens_at", "closes_at", "manifest", "joint_key", "eligible", "reason"} {
+			if _, ok := r.body[k]; !ok {
+				t.Errorf("GET %s: no %q in %s", f.path, k, r)
+			}
+		}
+		if r.body["eligible"] != true || r.body["reason"] != "" {
+			t.Errorf("an eligible voter: %s", r)
+		}
+		if r := e.apiCaller().call("GET", f.path, nil); r.body["eligible"] != false || r.body["reason_code"] != "signin_required" {
+			t.Errorf("signed out: %s", r)
+		}
+
+		choices := []voting.Choices{
+			{"c1": {"o1"}, "c2": {"o1"}},
+			{"c1": {"o2"}, "c2": {"o1"}},
+			{"c1": {"o1"}, "c2": {"o2"}},
+			{"c1": {"o3"}, "c2": {"o2"}},
+		}
+		var first []byte
+		for v, c := range choices[:3] {
+			body, b := f.ballot(t, f.creds[v], c)
+			r := f.cast(t, v, body)
+			h := b.Hash()
+			if r.status != http.StatusCreated || r.body["tracking_code"] != b.TrackingCode() || r.body["ballot_hash"] != fmt.Sprintf("%x", h[:]) {
+				t.Fatalf("voter %d casts: %s", v, r)
+			}
+			if v == 0 {
+				first = body
+			}
+		}
+		// Voter 0 changes their mind; the first ballot no longer counts.
+		choices[0] = voting.Choices{"c1": {"o2"}, "c2": {"o2"}}
+		revote, _ := f.ballot(t, f.creds[0], choices[0])
+		if r := f.cast(t, 0, revote); r.status != http.StatusCreated || r.body["replaced"] != true {
+			t.Fatalf("revote: %s", r)
+		}
+
+		// Voter 3 tries every kind of bad ballot.
+		other := &voting.Manifest{ID: "another-election", Title: "Another", Opens: f.ve.Manifest().Opens, Closes: f.ve.Manifest().Closes, Contests: f.ve.Manifest().Contests}
+		otherElection, err := voting.NewElection(other, f.ve.Key())
+		if err != nil {
+			t.Fatal(err)
+		}
+		otherCred, _ := voting.NewCredential("another-election", nil)
+		p, _ := otherElection.Encrypt(otherCred, choices[3], nil)
+		ob, _ := p.Cast()
+		otherBallot, _ := ob.MarshalJSON()
+		unpublished, _ := voting.NewCredential(f.ve.Manifest().ID, nil)
+		unpublishedBallot, _ := f.ballot(t, unpublished, choices[3])
+		borrowed, _ := f.ballot(t, f.creds[1], choices[3])
+		own, _ := f.ballot(t, f.creds[3], choices[3])
+		pending, _ := f.ve.Encrypt(f.creds[3], choices[3], nil)
+		audited, _ := pending.Audit()
+		auditedJSON, _ := audited.MarshalJSON()
+		tests := []struct {
+			name   string
+			body   []byte
+			status int
+			code   string
+		}{
+			{"malformed", []byte(`{"election":"x",`), http.StatusBadRequest, election.BallotMalformed},
+			{"not canonical", bytes.ReplaceAll(own, []byte(`,"`), []byte(`, "`)), http.StatusBadRequest, election.BallotMalformed},
+			{"for another election", otherBallot, http.StatusUnprocessableEntity, election.BallotWrongElection},
+			{"unpublished credential", unpublishedBallot, http.StatusUnprocessableEntity, election.CredentialUnknown},
+			{"another voter's credential", borrowed, http.StatusConflict, election.CredentialUsed},
+			{"replay of another's ballot", first, http.StatusConflict, election.BallotReplayed},
+			{"tampered", tamper(own), http.StatusUnprocessableEntity, election.BallotBadSignature},
+			{"audited", auditedJSON, http.StatusUnprocessableEntity, election.BallotAudited},
+		}
+		before, logged := f.stored(t)
+		for _, tt := range tests {
+			r := f.cast(t, 3, tt.body)
+			if r.status != tt.status || r.errCode() != tt.code || len(r.errMessage()) < 20 {
+				t.Errorf("%s: %s; want %d %s with a reason", tt.name, r, tt.status, tt.code)
+			}
+		}
+		if n, m := f.stored(t); n != before || m != logged {
+			t.Errorf("refused ballots left %d ballots and %d log entries behind", n-before, m-logged)
+		}
+		if r := f.voters[3].call("POST", f.path+"/audits", auditedJSON); r.status != http.StatusCreated || r.body["tracking_code"] != audited.TrackingCode() {
+			t.Errorf("publish the audited ballot: %s", r)
+		}
+		if r := f.cast(t, 3, own); r.status != http.StatusCreated {
+			t.Fatalf("voter 3's own ballot: %s", r)
+		}
+
+		// The public ballot box, and a voter looking up their code.
+		r = e.apiCaller().call("GET", f.path+"/ballots", nil)
+		if r.body["total"] != float64(5) || r.body["counted"] != float64(4) {
+			t.Errorf("ballot box: %s", r)
+		}
+		var firstBallot voting.Ballot
+		fb, _ := voting.ParseBallot(first)
+		firstBallot = *fb
+		code := strings.ToLower(strings.ReplaceAll(firstBallot.TrackingCode(), "-", " "))
+		page := e.browser().get(fmt.Sprintf("/elections/%d/ballots?tracking_code=%s", f.id, strings.ReplaceAll(code, " ", "+")))
+		if page.status != http.StatusOK || !strings.Contains(page.body, "replaced by a later ballot") {
+			t.Errorf("looking up a replaced ballot: %d\n%s", page.status, page.body)
+		}
+
+		// Close, tally, decrypt: trustee 1's decryption is wrong.
+		if r := f.officer.call("POST", f.path+"/close", nil); r.status != http.StatusOK || r.body["state"] != "closed" {
+			t.Fatalf("close: %s", r)
+		}
+		late, _ := f.ballot(t, f.creds[2], choices[2])
+		if r := f.cast(t, 2, late); r.status != http.StatusConflict || r.errCode() != "election_closed" {
+			t.Errorf("a ballot after the close: %s", r)
+		}
+		if r := f.officer.call("POST", f.path+"/tally", nil); r.status != http.StatusOK || r.body["state"] != "tallied" {
+			t.Fatalf("tally: %s", r)
+		}
+		tally := e.apiCaller().call("GET", f.path+"/tally", nil).raw
+		partial := func(i int) []byte { return electiontest.PartialDecrypt(t, f.manifest, f.keys[i], tally) }
+		if r := f.trustees[0].call("POST", f.path+"/decryptions", electiontest.Corrupt(t, partial(1))); r.status != http.StatusCreated || r.body["state"] != "tallied" {
+			t.Fatalf("trustee 1's decryption: %s", r)
+		}
+		if r := f.trustees[1].call("POST", f.path+"/decryptions", partial(2)); r.status != http.StatusCreated || r.body["state"] != "tallied" {
+			t.Fatalf("trustee 2's decryption: %s (with one of two wrong, two valid are not in yet)", r)
+		}
+		r = e.apiCaller().call("GET", f.path+"/results", nil)
+		failed, _ := r.body["decryptions"].(map[string]any)["failed"].([]any)
+		if len(failed) != 1 || failed[0].(map[string]any)["trustee"] != float64(1) {
+			t.Errorf("results while decrypting: %s", r)
+		}
+		if r := f.trustees[2].call("POST", f.path+"/decryptions", partial(3)); r.status != http.StatusCreated || r.body["state"] != "published" {
+			t.Fatalf("trustee 3's decryption: %s", r)
+		}
+		r = e.apiCaller().call("GET", f.path+"/results", nil)
+		res, _ := r.body["result"].(map[string]any)
+		want := map[string]float64{}
+		for _, c := range choices {
+			for contest, opts := range c {
+				for _, o := range opts {
+					want[contest+"/"+o]++
+				}
+			}
+		}
+		for _, c := range res["contests"].([]any) {
+			c := c.(map[string]any)
+			for _, o := range c["options"].([]any) {
+				o := o.(map[string]any)
+				if k := c["id"].(string) + "/" + o["id"].(string); o["votes"] != want[k] {
+					t.Errorf("%s: %v votes, want %v", k, o["votes"], want[k])
+				}
+			}
+		}
+		excluded, _ := res["excluded"].([]any)
+		if res["ballots"] != float64(4) || len(excluded) != 1 || excluded[0].(map[string]any)["trustee"] != float64(1) {
+			t.Errorf("result: %s", r)
+		}
+		pg := e.browser().get(fmt.Sprintf("/elections/%d/results", f.id))
+		if pg.status != http.StatusOK || !strings.Contains(pg.body, "River") || !strings.Contains(pg.body, "Trustee 1: their partial decryption did not check") {
+			t.Errorf("results page: %d\n%s", pg.status, pg.body)
+		}
+		if n := dbCount(t, db, "SELECT COUNT(*) FROM election_credentials WHERE election_id = ? AND account_id IS NOT NULL", f.id); n != 0 {
+			t.Errorf("%d account↔credential links kept after the result", n)
+		}
+
+		// The election record passes the independent verifier.
+		e.sequence()
+		zb := e.browser().get(fmt.Sprintf("/elections/%d/record.zip", f.id))
+		if zb.status != http.StatusOK || zb.header.Get("Content-Type") != "application/zip" {
+			t.Fatalf("record: %d %s", zb.status, zb.body)
+		}
+		zr, err := zip.NewReader(bytes.NewReader([]byte(zb.body)), int64(len(zb.body)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec, err := record.Read(zr, record.Limits{})
+		if err != nil {
+			t.Fatalf("read the record: %v", err)
+		}
+		rep, err := record.Verify(context.Background(), rec, record.Options{LogKey: logVerifierKey(e.log)})
+		if err != nil || !rep.OK() || rep.Ballots != 5 || rep.Counted != 4 || rep.Casts != 5 {
+			t.Errorf("verify the record: %v\n%+v", err, rep)
+		}
+
+		// The cast entries of the log name no one.
+		rows, err := db.Query(context.Background(), "SELECT entry FROM auditlog_entries")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var b []byte
+			rows.Scan(&b)
+			if ent, _ := auditlog.ParseRecord(b); ent.Action == record.CastAction && (ent.Actor != "" || ent.Subject != "" || len(ent.Detail) != 3) {
+				t.Errorf("a cast entry says more than the ballot: %s", b)
+			}
+		}
+	})
+}
+
+// TestElectionRefusesIneligibleVoters: in a process for verified
+// residents, a person who is not one sees why on the election and is
+// refused with the reason when casting, nothing stored.
+func TestElectionRefusesIneligibleVoters(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newAPITestEnv(t, db, nil)
+		f := newElectionFixture(t, e, participation.Eligibility{ResidentsOnly: true}, 1)
+		r := f.voters[0].call("GET", f.path, nil)
+		if r.body["eligible"] != false || r.body["reason_code"] != "not_eligible" || !strings.Contains(r.body["reason"].(string), "resident") {
+			t.Errorf("GET as a non-resident: %s", r)
+		}
+		body, _ := f.ballot(t, f.creds[0], voting.Choices{"c1": {"o1"}, "c2": {"o1"}})
+		before, logged := f.stored(t)
+		if r := f.cast(t, 0, body); r.status != http.StatusForbidden || r.errCode() != "not_eligible" || r.errMessage() == "" {
+			t.Errorf("cast as a non-resident: %s", r)
+		}
+		if n, m := f.stored(t); n != before || m != logged {
+			t.Errorf("a refused ballot was stored")
+		}
+		page := f.e.browser().get(fmt.Sprintf("/elections/%d", f.id))
+		if page.status != http.StatusOK || !strings.Contains(page.body, "Open for voting") {
+			t.Errorf("election page: %d", page.status)
+		}
+	})
+}
+
+// TestElectionParallelCastsOverHTTP: one person sends the same ballot and
+// several different ones at once, and another person races them with the
+// same credential. The database accepts the same ballot once, keeps the
+// credential for one person, and exactly one ballot counts.
+func TestElectionParallelCastsOverHTTP(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newAPITestEnv(t, db, nil)
+		f := newElectionFixture(t, e, participation.Eligibility{}, 2)
+		same, _ := f.ballot(t, f.creds[0], voting.Choices{"c1": {"o1"}, "c2": {"o1"}})
+		var different [][]byte
+		for range 6 {
+			b, _ := f.ballot(t, f.creds[0], voting.Choices{"c1": {"o2"}, "c2": {"o2"}})
+			different = append(different, b)
+		}
+		// Voter 0 binds the credential first, so that the race below is
+		// between voter 0's own ballots and voter 1's use of it.
+		if r := f.cast(t, 0, same); r.status != http.StatusCreated {
+			t.Fatalf("first cast: %s", r)
+		}
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		counts := map[string]int{}
+		note := func(r apiAnswer) {
+			mu.Lock()
+			counts[fmt.Sprint(r.status, " ", r.errCode())]++
+			mu.Unlock()
+		}
+		for range 6 {
+			wg.Go(func() { note(f.cast(t, 0, same)) })
+		}
+		for _, b := range different {
+			wg.Go(func() { note(f.cast(t, 0, b)) })
+			wg.Go(func() {
+				b2, _ := f.ballot(t, f.creds[0], voting.Choices{"c1": {"o3"}, "c2": {"o1"}})
+				note(f.cast(t, 1, b2))
+			})
+		}
+		wg.Wait()
+		want := map[string]int{"409 ballot_replayed": 6, "201 ": 6, "409 credential_used": 6}
+		if fmt.Sprint(counts) != fmt.Sprint(want) {
+			t.Errorf("answers %v, want %v", counts, want)
+		}
+		if n := dbCount(t, db, "SELECT COUNT(*) FROM election_ballots WHERE election_id = ? AND counted", f.id); n != 1 {
+			t.Errorf("%d ballots count for one credential", n)
+		}
+		if n := dbCount(t, db, "SELECT COUNT(*) FROM election_ballots WHERE election_id = ?", f.id); n != 7 {
+			t.Errorf("%d ballots in the box, want 7", n)
+		}
+	})
+}
