@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strings"
 	"time"
 
@@ -81,7 +82,7 @@ func runVerifyElection(ctx context.Context, args []string, stdout, stderr io.Wri
 	}
 
 	fmt.Fprintf(stdout, "Election record %s\n", *recordPath)
-	rep, err := record.Verify(ctx, r, record.Options{LogKey: key, Workers: *workers})
+	rep, err := record.Verify(ctx, r, record.Options{LogKey: key, Workers: *workers, CPUTime: processCPU})
 	printElectionReport(stdout, r, rep)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -102,12 +103,13 @@ func plural(n int) string {
 
 func printElectionReport(w io.Writer, r *record.Record, rep *record.Report) {
 	fmt.Fprintf(w, "Election %q\n\n", rep.Election)
+	fmt.Fprintf(w, "       %-20s %9s %9s\n", "check", "wall", "CPU")
 	for _, s := range rep.Steps {
 		mark := "ok  "
 		if s.Failed > 0 {
 			mark = "FAIL"
 		}
-		fmt.Fprintf(w, "  %s %-20s %8s  %s\n", mark, s.Name, s.Elapsed.Round(time.Millisecond), s.Summary)
+		fmt.Fprintf(w, "  %s %-20s %9s %9s  %s\n", mark, s.Name, s.Elapsed.Round(time.Millisecond), s.CPU.Round(time.Millisecond), s.Summary)
 		if s.Failed > 0 {
 			fmt.Fprintf(w, "       %d problem%s\n", s.Failed, plural(s.Failed))
 		}
@@ -127,16 +129,15 @@ func printElectionReport(w io.Writer, r *record.Record, rep *record.Report) {
 		fmt.Fprintf(w, "\nResult (%d ballots, decrypted by trustees %v):\n", rep.Result.Ballots, rep.Result.Trustees)
 		printResult(w, r.Manifest, rep.Result)
 	}
-	secs := rep.Elapsed.Seconds()
 	perBallot := ""
 	if rep.Ballots > 0 {
-		perBallot = fmt.Sprintf(", %.0f µs per ballot", secs*1e6/float64(rep.Ballots))
+		perBallot = fmt.Sprintf(", %.0f µs wall and %.0f µs CPU per ballot", rep.Elapsed.Seconds()*1e6/float64(rep.Ballots), rep.CPU.Seconds()*1e6/float64(rep.Ballots))
 	}
 	status := "VERIFIED"
 	if !rep.OK() {
 		status = "NOT VERIFIED"
 	}
-	fmt.Fprintf(w, "\n%s in %s%s\n", status, rep.Elapsed.Round(time.Millisecond), perBallot)
+	fmt.Fprintf(w, "\n%s in %s (CPU %s, %d cores)%s\n", status, rep.Elapsed.Round(time.Millisecond), rep.CPU.Round(time.Millisecond), runtime.GOMAXPROCS(0), perBallot)
 }
 
 func printResult(w io.Writer, m *voting.Manifest, res *voting.Result) {

@@ -41,6 +41,8 @@ type SyntheticOptions struct {
 	Workers   int // default GOMAXPROCS
 	// Progress, if set, receives a line now and then while ballots are made.
 	Progress io.Writer
+	// CPUTime, if set, is the process's CPU time so far, for Timing.CPU.
+	CPUTime func() time.Duration
 }
 
 // Timing is how long one part of Synthesize took.
@@ -48,6 +50,7 @@ type Timing struct {
 	Part    string
 	Detail  string
 	Elapsed time.Duration
+	CPU     time.Duration // when SyntheticOptions.CPUTime is set
 }
 
 // The shape of the synthetic audit log: unrelated entries before the
@@ -118,13 +121,17 @@ func Synthesize(ctx context.Context, dir string, o SyntheticOptions) ([]Timing, 
 		{"audit log", s.log},
 	}
 	var out []Timing
+	cpu := o.CPUTime
+	if cpu == nil {
+		cpu = func() time.Duration { return 0 }
+	}
 	for _, p := range parts {
-		t := time.Now()
+		t, c := time.Now(), cpu()
 		detail, err := p.run()
 		if err != nil {
 			return out, fmt.Errorf("synthetic election: %s: %w", p.name, err)
 		}
-		out = append(out, Timing{Part: p.name, Detail: detail, Elapsed: time.Since(t)})
+		out = append(out, Timing{Part: p.name, Detail: detail, Elapsed: time.Since(t), CPU: cpu() - c})
 	}
 	return out, nil
 }

@@ -32,6 +32,9 @@ type Options struct {
 	// MaxProblems bounds the problems the report lists one by one;
 	// default 100. The rest are counted.
 	MaxProblems int
+	// CPUTime, if set, is the process's CPU time so far, for Step.CPU
+	// and Report.CPU.
+	CPUTime func() time.Duration
 }
 
 // Report is what Verify checked and found.
@@ -51,6 +54,7 @@ type Report struct {
 
 	Result  *voting.Result // as the verifier decrypted it, nil if it could not
 	Elapsed time.Duration
+	CPU     time.Duration // when Options.CPUTime is set
 }
 
 // Step is one check of the verification.
@@ -58,7 +62,8 @@ type Step struct {
 	Name    string
 	Summary string
 	Elapsed time.Duration
-	Failed  int // problems found by this step
+	CPU     time.Duration // when Options.CPUTime is set
+	Failed  int           // problems found by this step
 }
 
 // OK reports whether the record passed every check.
@@ -108,7 +113,10 @@ func Verify(ctx context.Context, r *Record, opts Options) (*Report, error) {
 	if opts.MaxProblems <= 0 {
 		opts.MaxProblems = 100
 	}
-	start := time.Now()
+	if opts.CPUTime == nil {
+		opts.CPUTime = func() time.Duration { return 0 }
+	}
+	start, cpu := time.Now(), opts.CPUTime()
 	v := &verifier{ctx: ctx, r: r, opts: opts, rep: &Report{}}
 	if r.Manifest != nil {
 		v.rep.Election = r.Manifest.ID
@@ -122,7 +130,7 @@ func Verify(ctx context.Context, r *Record, opts Options) (*Report, error) {
 	v.run("counted ballots", v.checkCounted)
 	v.run("tally", v.checkTally)
 	v.run("decryption", v.checkDecryption)
-	v.rep.Elapsed = time.Since(start)
+	v.rep.Elapsed, v.rep.CPU = time.Since(start), opts.CPUTime()-cpu
 	if err := ctx.Err(); err != nil {
 		return v.rep, err
 	}
@@ -145,9 +153,9 @@ func (v *verifier) run(name string, check func() string) {
 	}
 	v.rep.Steps = append(v.rep.Steps, Step{Name: name})
 	v.step = &v.rep.Steps[len(v.rep.Steps)-1]
-	t := time.Now()
+	t, cpu := time.Now(), v.opts.CPUTime()
 	v.step.Summary = check()
-	v.step.Elapsed = time.Since(t)
+	v.step.Elapsed, v.step.CPU = time.Since(t), v.opts.CPUTime()-cpu
 }
 
 func (v *verifier) problem(object string, format string, args ...any) {
