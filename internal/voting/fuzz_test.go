@@ -147,8 +147,12 @@ func FuzzParseManifest(f *testing.F) {
 func FuzzParseResult(f *testing.F) {
 	vectorSeeds(f, func(ev electionVectors, _ []invalidVector) [][]byte { return [][]byte{ev.Result} })
 	f.Fuzz(func(t *testing.T, data []byte) {
-		if r, err := ParseResult(data); err == nil {
-			r.MarshalJSON()
+		r, err := ParseResult(data)
+		if err != nil {
+			return
+		}
+		if again, err := r.MarshalJSON(); err != nil || !bytes.Equal(again, data) {
+			t.Fatalf("accepted a non-canonical result: %q", data)
 		}
 	})
 }

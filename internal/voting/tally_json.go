@@ -225,8 +225,9 @@ func (r *Result) MarshalJSON() ([]byte, error) {
 	return marshalCanonical(w)
 }
 
-// ParseResult decodes what [Result.MarshalJSON] writes; each excluded
-// trustee's reason becomes an error with that text.
+// ParseResult decodes a result from its canonical JSON (what
+// [Result.MarshalJSON] writes); each excluded trustee's reason becomes an
+// error with that text.
 func ParseResult(data []byte) (*Result, error) {
 	var w wireResult
 	if err := unmarshalStrict("result", data, &w); err != nil {
@@ -238,6 +239,13 @@ func ParseResult(data []byte) (*Result, error) {
 	r := &Result{Election: w.Election, Ballots: w.Ballots, Contests: w.Contests, Trustees: w.Trustees}
 	for _, x := range w.Excluded {
 		r.Excluded = append(r.Excluded, TrusteeFailure{Trustee: x.Trustee, Err: errors.New(x.Reason)})
+	}
+	canonical, err := r.MarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	if err := checkCanonical("result", data, canonical); err != nil {
+		return nil, err
 	}
 	return r, nil
 }
