@@ -1,6 +1,7 @@
 package record
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -9,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/veche/veche/internal/voting"
 )
 
 // Benchmarks of the verifier, quoted in docs/performance.md
@@ -102,6 +105,73 @@ func BenchmarkVerifyBallots(b *testing.B) {
 			n := float64(b.N * benchBallots)
 			b.ReportMetric(float64(b.Elapsed().Microseconds())/n, "µs/ballot")
 			b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/n, "cpu-µs/ballot")
+		})
+	}
+}
+
+// BenchmarkBallotCost splits a ballot's cost on one core: parsing its
+// line, verifying it alone (one multi-scalar multiplication of its own
+// equations, Straus' method) and verifying it in a batch of the whole
+// record's ballots (Pippenger's method).
+func BenchmarkBallotCost(b *testing.B) {
+	dir := benchRecord(b)
+	r, c, err := Open(dir, Limits{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	var lines [][]byte
+	var ballots []*voting.Ballot
+	for line, err := range r.src.lines(BallotsFile, benchBallots) {
+		if err != nil {
+			b.Fatal(err)
+		}
+		lines = append(lines, bytes.Clone(line))
+		cast, err := parseCastLine(line)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ballots = append(ballots, cast.Ballot)
+	}
+	e, err := voting.NewElection(r.Manifest, r.JointKey)
+	if err != nil {
+		b.Fatal(err)
+	}
+	report := func(b *testing.B, cpu0 time.Duration, per int) {
+		n := float64(b.N * per)
+		cpu := float64((cpuTime() - cpu0).Microseconds())
+		b.ReportMetric(cpu/n, "cpu-µs/ballot")
+		b.ReportMetric(cpu/n/10, "cpu-µs/option")
+	}
+	b.Run("parse", func(b *testing.B) {
+		cpu0 := cpuTime()
+		for i := range b.N {
+			if _, err := parseCastLine(lines[i%len(lines)]); err != nil {
+				b.Fatal(err)
+			}
+		}
+		report(b, cpu0, 1)
+	})
+	b.Run("verify-alone", func(b *testing.B) {
+		cpu0 := cpuTime()
+		for i := range b.N {
+			if err := e.VerifyBallot(ballots[i%len(ballots)]); err != nil {
+				b.Fatal(err)
+			}
+		}
+		report(b, cpu0, 1)
+	})
+	for _, size := range []int{64, 238, 512} {
+		b.Run("verify-batch="+strconv.Itoa(size), func(b *testing.B) {
+			cpu0 := cpuTime()
+			for range b.N {
+				for _, err := range e.VerifyBallotBatch(ballots[:size]) {
+					if err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			report(b, cpu0, size)
 		})
 	}
 }
