@@ -61,6 +61,9 @@ func runTrustee(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return fmt.Errorf("%w:\n%s", errUsage, trusteeUsage)
 	}
 	sub, args := args[0], args[1:]
+	if sub == "decrypt" {
+		return trusteeDecrypt(ctx, args, stdout, stderr) // trustee_decrypt.go
+	}
 	fs := newFlagSet("trustee "+sub, stderr)
 	cdir := fs.String("ceremony", "", "the ceremony directory: ceremony.json and the messages of every trustee (required)")
 	if sub == "verify" {

@@ -11,9 +11,9 @@ import (
 )
 
 // MaxCredentialsPerUpload bounds one upload of public credentials (about
-// 46 KB of JSON, under the server's request limit); a larger list is sent
-// in several uploads, in order.
-const MaxCredentialsPerUpload = 1000
+// 54 KB of JSON, under the server's 64 KiB request limit); a larger list
+// is sent in several uploads, in order.
+const MaxCredentialsPerUpload = 800
 
 // CredentialList is the public-credentials.json that `veche credentials
 // generate` writes and the credential authority uploads (in parts of at

@@ -2,7 +2,6 @@ package web
 
 import (
 	"bytes"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -155,11 +154,15 @@ func electionRaw(h *electionWeb, fn func(r *http.Request, c *reqCtx, body []byte
 			h.fail(w, r, c, &decodeError{http.StatusBadRequest, "the request body could not be read"})
 			return
 		}
-		if len(bytes.TrimSpace(body)) == 0 {
-			h.fail(w, r, c, &decodeError{http.StatusBadRequest, "the request body is empty; send the JSON object"})
+		// One well-formed JSON object, refused as decodeJSON refuses
+		// anything else; its fields are the parser's to judge.
+		if err := decodeJSONBytes(body, &map[string]json.RawMessage{}); err != nil {
+			h.fail(w, r, c, err)
 			return
 		}
-		a, err := fn(r, c, body)
+		// Canonical JSON has no surrounding whitespace; a file sent as it
+		// is (curl --data-binary @file) may end with a newline.
+		a, err := fn(r, c, bytes.TrimSpace(body))
 		if err != nil {
 			h.failElection(w, r, c, err)
 			return
@@ -369,7 +372,7 @@ func (h *electionWeb) apiCeremony(r *http.Request, c *reqCtx, _ *emptyBody) (ans
 	}
 	if o := st.Outcome; o != nil {
 		oj := &ceremonyOutcomeJSON{Qualified: o.Qualified, Disqualified: []election.Excluded{}, Confirmed: nonNil(o.Confirmed),
-			JointKey: base64.RawURLEncoding.EncodeToString(o.JointKey.Bytes()), Record: hex.EncodeToString(o.Digest[:])}
+			JointKey: hex.EncodeToString(o.JointKey.Bytes()), Record: hex.EncodeToString(o.Digest[:])}
 		for _, d := range o.Disqualified {
 			oj.Disqualified = append(oj.Disqualified, election.Excluded{Trustee: d.Dealer, Reason: d.Reason})
 		}

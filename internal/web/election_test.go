@@ -310,7 +310,8 @@ func TestElectionEndToEndOverHTTP(t *testing.T) {
 			status int
 			code   string
 		}{
-			{"malformed", []byte(`{"election":"x",`), http.StatusBadRequest, election.BallotMalformed},
+			{"malformed JSON", []byte(`{"election":"x",`), http.StatusBadRequest, "bad_request"},
+			{"not a ballot", []byte(`{"election":"x"}`), http.StatusBadRequest, election.BallotMalformed},
 			{"not canonical", bytes.ReplaceAll(own, []byte(`,"`), []byte(`, "`)), http.StatusBadRequest, election.BallotMalformed},
 			{"for another election", otherBallot, http.StatusUnprocessableEntity, election.BallotWrongElection},
 			{"unpublished credential", unpublishedBallot, http.StatusUnprocessableEntity, election.CredentialUnknown},
