@@ -5,8 +5,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -142,7 +144,10 @@ func electionAPI[B any](h *electionWeb, fn func(r *http.Request, c *reqCtx, b *B
 // electionRaw is an endpoint whose body is an object of package voting
 // or dkg, passed on byte for byte: their parsers accept only their own
 // canonical forms, so the body must not be decoded and re-encoded here.
-func electionRaw(h *electionWeb, fn func(r *http.Request, c *reqCtx, body []byte) (answer, error)) handler {
+//
+// fields are the top-level fields the object may have: anything else is
+// refused as decodeJSON refuses an unknown field, before the parser.
+func electionRaw(h *electionWeb, fields []string, fn func(r *http.Request, c *reqCtx, body []byte) (answer, error)) handler {
 	return func(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 		body, err := io.ReadAll(r.Body)
 		if err != nil {
@@ -156,9 +161,16 @@ func electionRaw(h *electionWeb, fn func(r *http.Request, c *reqCtx, body []byte
 		}
 		// One well-formed JSON object, refused as decodeJSON refuses
 		// anything else; its fields are the parser's to judge.
-		if err := decodeJSONBytes(body, &map[string]json.RawMessage{}); err != nil {
+		var top map[string]json.RawMessage
+		if err := decodeJSONBytes(body, &top); err != nil {
 			h.fail(w, r, c, err)
 			return
+		}
+		for k := range top {
+			if !slices.Contains(fields, k) {
+				h.fail(w, r, c, &decodeError{http.StatusBadRequest, fmt.Sprintf("unknown field %q", k)})
+				return
+			}
 		}
 		// Canonical JSON has no surrounding whitespace; a file sent as it
 		// is (curl --data-binary @file) may end with a newline.
@@ -170,6 +182,16 @@ func electionRaw(h *electionWeb, fn func(r *http.Request, c *reqCtx, body []byte
 		writeJSON(w, a.status, a.body)
 	}
 }
+
+// The top-level fields of the objects the raw endpoints take (package
+// voting's and dkg's JSON encodings).
+var (
+	ballotFields          = []string{"election", "manifest", "credential", "contests", "signature"}
+	auditedBallotFields   = []string{"election", "manifest", "credential", "contests", "tracking_code"}
+	partialFields         = []string{"election", "manifest", "trustee", "contests"}
+	ceremonyMessageFields = []string{"type", "ceremony", "trustee", "dealer", "recipient", "signing_key", "coefficients", "proof",
+		"ciphertext", "signature", "accused", "shares", "record", "qualified", "joint_key", "verification_key"}
+)
 
 // rawJSON answers with JSON the service keeps as it was published.
 func rawJSON(w http.ResponseWriter, b []byte) {
