@@ -294,15 +294,16 @@ func TestElectionFromDraftToResult(t *testing.T) {
 	})
 }
 
-// tamper changes one ciphertext of a ballot to another option's, keeping
-// the JSON canonical: the proofs no longer hold.
+// tamper swaps the first two ciphertexts of a ballot, keeping the JSON
+// canonical: the signature and proofs no longer hold.
 func tamper(t *testing.T, b []byte) []byte {
 	t.Helper()
 	s := string(b)
-	i := strings.Index(s, `"ciphertext":"`) + len(`"ciphertext":"`)
-	j := strings.Index(s[i:], `"ciphertext":"`) + i + len(`"ciphertext":"`)
-	a, c := s[i:i+86], s[j:j+86]
-	return []byte(s[:i] + c + s[i+86:j] + a + s[j+86:])
+	const key = `"ciphertext":"`
+	i := strings.Index(s, key) + len(key)
+	j := strings.Index(s[i:], key) + i + len(key)
+	n := strings.IndexByte(s[i:], '"')
+	return []byte(s[:i] + s[j:j+n] + s[i+n:j] + s[i:i+n] + s[j+n:])
 }
 
 // TestConcurrentCastsWithOneCredential: two people send ballots with one

@@ -186,9 +186,11 @@ func electionRaw(h *electionWeb, fields []string, fn func(r *http.Request, c *re
 // The top-level fields of the objects the raw endpoints take (package
 // voting's and dkg's JSON encodings).
 var (
-	ballotFields          = []string{"election", "manifest", "credential", "contests", "signature"}
-	auditedBallotFields   = []string{"election", "manifest", "credential", "contests", "tracking_code"}
-	partialFields         = []string{"election", "manifest", "trustee", "contests"}
+	// A ballot's, and an audited ballot's, which the cast endpoint names
+	// as such rather than as an unknown field.
+	ballotFields          = []string{"type", "election", "manifest", "credential", "contests", "signature", "tracking_code"}
+	auditedBallotFields   = []string{"type", "election", "manifest", "credential", "contests", "tracking_code"}
+	partialFields         = []string{"type", "election", "manifest", "trustee", "contests"}
 	ceremonyMessageFields = []string{"type", "ceremony", "trustee", "dealer", "recipient", "signing_key", "coefficients", "proof",
 		"ciphertext", "signature", "accused", "shares", "record", "qualified", "joint_key", "verification_key"}
 )
