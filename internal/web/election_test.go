@@ -598,3 +598,71 @@ func TestElectionAPIRefusesMalformedBodies(t *testing.T) {
 		}
 	}
 }
+
+// TestElectionOfficerPages: the officer creates a draft through the form
+// (a wrong one is shown again with an error summary and each field's
+// problem, in the reader's language), changes it, starts the key ceremony,
+// and is told plainly when a step does not fit the election's state.
+func TestElectionOfficerPages(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newTestEnv(t, db, nil)
+		officer := e.staffBrowser("officer@example.org", identity.RoleElectionOfficer)
+		var trustees []string
+		for i := range 3 {
+			trustees = append(trustees, fmt.Sprint(e.createUser(fmt.Sprintf("t%d@example.org", i), identity.RoleTrustee)))
+		}
+		citizen := e.createUser("not-a-trustee@example.org")
+		p, err := e.part.CreateProcess(t.Context(), e.createUser("official@example.org", identity.RoleOfficial), participation.ProcessInput{Title: "River park",
+			Phases: []participation.PhaseInput{{Name: "Vote", Starts: e.clock().Add(-time.Hour), Ends: e.clock().Add(24 * time.Hour)}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pg := officer.get("/elections/new"); pg.status != 200 || !strings.Contains(pg.body, `<option value="`+fmt.Sprint(p.ID)+`"`) {
+			t.Fatalf("new election form: %d", pg.status)
+		}
+		now := e.clock().UTC()
+		form := map[string][]string{"process_id": {fmt.Sprint(p.ID)}, "title": {""}, "opens": {now.Add(time.Hour).Format(formTime)}, "closes": {now.Format(formTime)},
+			"trustees": {strings.Join(trustees, "\n") + "\n" + fmt.Sprint(citizen)}, "trustees.threshold": {"2"},
+			"contests.0.title": {"Which park first?"}, "contests.0.kind": {"choose-one"}, "contests.0.options": {"North"}}
+		pg := officer.post("/elections", form)
+		if pg.status != http.StatusUnprocessableEntity || !strings.Contains(pg.body, "error-summary") {
+			t.Fatalf("a wrong draft: %d\n%s", pg.status, pg.body)
+		}
+		for _, want := range []string{`href="#title"`, `href="#closes"`, `href="#contests.0.options"`, "does not hold the trustee role", "give at least 2 answers"} {
+			if !strings.Contains(pg.body, want) {
+				t.Errorf("the wrong draft's page does not show %q", want)
+			}
+		}
+		form["title"], form["closes"] = []string{"Referendum"}, []string{now.Add(48 * time.Hour).Format(formTime)}
+		form["trustees"], form["contests.0.options"] = []string{strings.Join(trustees, "\n")}, []string{"North\r\nSouth\r\n"}
+		id := created(t, officer.post("/elections", form))
+		if pg := officer.get("/elections/" + id + "?done=created"); pg.status != 200 || !strings.Contains(pg.body, "created as a draft") || !strings.Contains(pg.body, "Start the key ceremony") {
+			t.Fatalf("the draft's page: %d\n%s", pg.status, pg.body)
+		}
+		pg = officer.get("/elections/" + id + "/edit")
+		if pg.status != 200 || !strings.Contains(pg.body, ">North\nSouth</textarea>") {
+			t.Fatalf("edit form: %d\n%s", pg.status, pg.body)
+		}
+		form["contests.1.title"], form["contests.1.kind"], form["contests.1.min"], form["contests.1.options"] = []string{"Benches?"}, []string{"yes-no"}, []string{"1"}, []string{"Yes\nNo"}
+		if pg := officer.post("/elections/"+id+"/edit", form); pg.status != http.StatusSeeOther {
+			t.Fatalf("save the draft: %d\n%s", pg.status, pg.body)
+		}
+		if pg := officer.post("/elections/"+id+"/open", nil); pg.status != http.StatusConflict || !strings.Contains(pg.body, "this can be done only when it is Ready to open") {
+			t.Errorf("opening a draft: %d\n%s", pg.status, pg.body)
+		}
+		if pg := officer.post("/elections/"+id+"/ceremony/start", nil); pg.status != http.StatusSeeOther {
+			t.Fatalf("start the ceremony: %d\n%s", pg.status, pg.body)
+		}
+		pub := e.browser()
+		pub.header.Set("Accept-Language", "be")
+		if pg := pub.get("/elections/" + id); pg.status != 200 || !strings.Contains(pg.body, "Цырымонія ключа") || !strings.Contains(pg.body, "Benches?") {
+			t.Errorf("the public page in Belarusian: %d\n%s", pg.status, pg.body)
+		}
+		if pg := pub.get("/elections/" + id + "/ceremony"); pg.status != 200 || !strings.Contains(pg.body, "<caption>") {
+			t.Errorf("the ceremony page: %d", pg.status)
+		}
+		if pg := officer.get("/elections/" + id + "/edit"); pg.status != http.StatusConflict {
+			t.Errorf("editing after the ceremony started: %d", pg.status)
+		}
+	})
+}
