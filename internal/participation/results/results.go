@@ -105,14 +105,29 @@ func optTime(t *time.Time) string {
 	return t.UTC().Format(time.RFC3339)
 }
 
-// numeric marks the first n columns as the space columns (ids numeric)
-// followed by the given kinds of the rest.
-func numeric(rest ...bool) []bool {
-	return append([]bool{true, true, false, false}, rest...)
-}
-
-func window(n int, what string) string {
-	return fmt.Sprintf("every %s closed by the time of the export (%d)", what, n)
+// eachClosedSpace is a Results loader: the rows of every closed space of
+// kind, in order, each space's rows made by rows and prefixed with the
+// space's own columns. what names a space of the kind in the window.
+func eachClosedSpace(p *participation.Service, kind, what string, numeric []bool,
+	rows func(ctx context.Context, sp *participation.Space) ([][]string, error)) func(context.Context, *store.DB, time.Time) (opendata.Table, error) {
+	return func(ctx context.Context, db *store.DB, now time.Time) (opendata.Table, error) {
+		t := opendata.Table{Numeric: append([]bool{true, true, false, false}, numeric...)}
+		spaces, err := closedSpaces(ctx, db, p, kind)
+		if err != nil {
+			return t, err
+		}
+		for _, sp := range spaces {
+			rs, err := rows(ctx, sp)
+			if err != nil {
+				return t, fmt.Errorf("%s %d: %w", what, sp.ID, err)
+			}
+			for _, r := range rs {
+				t.Rows = append(t.Rows, append(spaceCells(sp), r...))
+			}
+		}
+		t.Window = fmt.Sprintf("every %s closed by the time of the export (%d)", what, len(spaces))
+		return t, nil
+	}
 }
 
 func consultations(p *participation.Service) opendata.Dataset {
@@ -132,16 +147,11 @@ func consultations(p *participation.Service) opendata.Dataset {
 		Description: "For every section of every closed consultation: how many comments it received, their agree and disagree marks, and the official answers. No comment text and no author.",
 		Columns:     cols,
 		Results: &opendata.Results{Source: "the page and the results export of each closed consultation (/consultations/N)",
-			Load: func(ctx context.Context, db *store.DB, now time.Time) (opendata.Table, error) {
-				t := opendata.Table{Numeric: numeric(true, false, true, true, true, true, false)}
-				spaces, err := closedSpaces(ctx, db, p, participation.KindConsultation)
-				if err != nil {
-					return t, err
-				}
-				for _, sp := range spaces {
+			Load: eachClosedSpace(p, participation.KindConsultation, "consultation", []bool{true, false, true, true, true, true, false},
+				func(ctx context.Context, sp *participation.Space) ([][]string, error) {
 					res, err := svc.Results(ctx, sp.ID)
 					if err != nil {
-						return t, fmt.Errorf("consultation %d: %w", sp.ID, err)
+						return nil, err
 					}
 					type totals struct{ comments, agree, disagree, answered int }
 					by := map[int64]*totals{0: {}}
@@ -162,20 +172,18 @@ func consultations(p *participation.Service) opendata.Dataset {
 						}
 					}
 					row := func(id, heading, outcome string, tt *totals) []string {
-						return append(spaceCells(sp), id, heading, strconv.Itoa(tt.comments), strconv.Itoa(tt.agree), strconv.Itoa(tt.disagree), strconv.Itoa(tt.answered), outcome)
+						return []string{id, heading, strconv.Itoa(tt.comments), strconv.Itoa(tt.agree), strconv.Itoa(tt.disagree), strconv.Itoa(tt.answered), outcome}
 					}
-					t.Rows = append(t.Rows, row("", "", "", by[0]))
+					out := [][]string{row("", "", "", by[0])}
 					for _, s := range res.Sections {
 						outcome := ""
 						if s.Answer != nil {
 							outcome = s.Answer.Outcome
 						}
-						t.Rows = append(t.Rows, row(itoa(s.ID), s.Heading, outcome, by[s.ID]))
+						out = append(out, row(itoa(s.ID), s.Heading, outcome, by[s.ID]))
 					}
-				}
-				t.Window = window(len(spaces), "consultation")
-				return t, nil
-			}},
+					return out, nil
+				})},
 	}
 }
 
@@ -198,25 +206,19 @@ func petitions(p *participation.Service) opendata.Dataset {
 		Description: "For every published petition and proposal of every closed space: signatures, the threshold, and the dates of the official response. No title, no text, no signer and no author: titles are the authors' own words.",
 		Columns:     cols,
 		Results: &opendata.Results{Source: "the page and the results export of each closed petition space (/spaces/N/petitions)",
-			Load: func(ctx context.Context, db *store.DB, now time.Time) (opendata.Table, error) {
-				t := opendata.Table{Numeric: numeric(true, false, false, true, true, false, false, false, false)}
-				spaces, err := closedSpaces(ctx, db, p, participation.KindPetitions)
-				if err != nil {
-					return t, err
-				}
-				for _, sp := range spaces {
+			Load: eachClosedSpace(p, participation.KindPetitions, "petition space", []bool{true, false, false, true, true, false, false, false, false},
+				func(ctx context.Context, sp *participation.Space) ([][]string, error) {
 					res, err := svc.Results(ctx, sp.ID)
 					if err != nil {
-						return t, fmt.Errorf("petition space %d: %w", sp.ID, err)
+						return nil, err
 					}
+					var out [][]string
 					for _, r := range res.Petitions {
-						t.Rows = append(t.Rows, append(spaceCells(sp), itoa(r.ID), r.Kind, r.Status, itoa(r.Signatures), strconv.Itoa(r.Threshold),
-							optTime(r.Published), optTime(r.Reached), optTime(r.ResponseDue), optTime(r.Responded)))
+						out = append(out, []string{itoa(r.ID), r.Kind, r.Status, itoa(r.Signatures), strconv.Itoa(r.Threshold),
+							optTime(r.Published), optTime(r.Reached), optTime(r.ResponseDue), optTime(r.Responded)})
 					}
-				}
-				t.Window = window(len(spaces), "petition space")
-				return t, nil
-			}},
+					return out, nil
+				})},
 	}
 }
 
@@ -239,25 +241,19 @@ func budgets(p *participation.Service) opendata.Dataset {
 		Description: "For every project of every closed budget: its cost, its votes, and whether the greedy rule and the Method of Equal Shares fund it (docs/participatory-budgeting.md explains both).",
 		Columns:     cols,
 		Results: &opendata.Results{Source: "the results page of each closed budget (/budgets/N/results)",
-			Load: func(ctx context.Context, db *store.DB, now time.Time) (opendata.Table, error) {
-				t := opendata.Table{Numeric: numeric(true, true, false, false, true, false, true, true, true)}
-				spaces, err := closedSpaces(ctx, db, p, participation.KindBudget)
-				if err != nil {
-					return t, err
-				}
-				for _, sp := range spaces {
+			Load: eachClosedSpace(p, participation.KindBudget, "budget", []bool{true, true, false, false, true, false, true, true, true},
+				func(ctx context.Context, sp *participation.Space) ([][]string, error) {
 					res, err := svc.Results(ctx, sp.ID)
 					if err != nil {
-						return t, fmt.Errorf("budget %d: %w", sp.ID, err)
+						return nil, err
 					}
+					var out [][]string
 					for _, pr := range res.Projects {
-						t.Rows = append(t.Rows, append(spaceCells(sp), strconv.Itoa(res.Voters), itoa(pr.ID), pr.Title, pr.District, itoa(pr.Cost), res.Currency,
-							strconv.Itoa(pr.Votes), strconv.FormatBool(pr.Greedy.Funded), strconv.FormatBool(pr.EqualShares.Funded)))
+						out = append(out, []string{strconv.Itoa(res.Voters), itoa(pr.ID), pr.Title, pr.District, itoa(pr.Cost), res.Currency,
+							strconv.Itoa(pr.Votes), strconv.FormatBool(pr.Greedy.Funded), strconv.FormatBool(pr.EqualShares.Funded)})
 					}
-				}
-				t.Window = window(len(spaces), "budget")
-				return t, nil
-			}},
+					return out, nil
+				})},
 	}
 }
 
@@ -278,35 +274,26 @@ func surveys(p *participation.Service) opendata.Dataset {
 			"A survey or question with fewer responses than its small-count rule allows shows no breakdown, as on its results page.",
 		Columns: cols,
 		Results: &opendata.Results{Source: "the results page of each closed survey (/surveys/N/results)",
-			Load: func(ctx context.Context, db *store.DB, now time.Time) (opendata.Table, error) {
-				t := opendata.Table{Numeric: numeric(true, true, false, true, false, true)}
-				spaces, err := closedSpaces(ctx, db, p, participation.KindSurvey)
-				if err != nil {
-					return t, err
-				}
-				for _, sp := range spaces {
+			Load: eachClosedSpace(p, participation.KindSurvey, "survey", []bool{true, true, false, true, false, true},
+				func(ctx context.Context, sp *participation.Space) ([][]string, error) {
 					res, err := svc.Results(ctx, sp.ID, false)
-					if err != nil {
-						return t, fmt.Errorf("survey %d: %w", sp.ID, err)
+					if err != nil || res.Suppressed {
+						return nil, err
 					}
-					if res.Suppressed {
-						continue
-					}
+					var out [][]string
 					for _, q := range res.Questions {
 						if q.Suppressed {
 							continue
 						}
-						cells := append(spaceCells(sp), strconv.Itoa(res.Responses), itoa(q.ID), q.Text, strconv.Itoa(q.Answered))
+						cells := []string{strconv.Itoa(res.Responses), itoa(q.ID), q.Text, strconv.Itoa(q.Answered)}
 						for _, o := range q.Options {
-							t.Rows = append(t.Rows, append(cells[:len(cells):len(cells)], o.Label, strconv.Itoa(o.Count)))
+							out = append(out, append(cells[:len(cells):len(cells)], o.Label, strconv.Itoa(o.Count)))
 						}
 						for _, v := range q.Scale {
-							t.Rows = append(t.Rows, append(cells[:len(cells):len(cells)], strconv.Itoa(v.Value), strconv.Itoa(v.Count)))
+							out = append(out, append(cells[:len(cells):len(cells)], strconv.Itoa(v.Value), strconv.Itoa(v.Count)))
 						}
 					}
-				}
-				t.Window = window(len(spaces), "survey")
-				return t, nil
-			}},
+					return out, nil
+				})},
 	}
 }
