@@ -69,21 +69,6 @@ func (a *boothAssets) load() {
 	})
 }
 
-// validElectionID is the rule of voting's ids (1 to 64 of A–Z a–z 0–9 -
-// _ .), so that the id is safe in the URLs the page builds.
-func validElectionID(s string) bool {
-	if len(s) == 0 || len(s) > 64 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.') {
-			return false
-		}
-	}
-	return true
-}
-
 // boothMessages are the translations the booth's script shows.
 func boothMessages(lang i18n.Lang) map[string]string {
 	out := map[string]string{}
@@ -109,9 +94,11 @@ func allowWasm(h http.Header) {
 
 // boothPage is the voting booth of an election.
 func (s *Server) boothPage(w http.ResponseWriter, r *http.Request, c *reqCtx) {
-	id := r.PathValue("id")
-	if !validElectionID(id) {
-		s.fail(w, r, c, errNotFound)
+	// The election itself is the API's: the page is the same for every
+	// election, and its script says when there is no such election.
+	id, err := pathID(r)
+	if err != nil {
+		s.fail(w, r, c, err)
 		return
 	}
 	boothFiles.load()

@@ -115,7 +115,10 @@
   // same-origin fetch passes the cross-origin protection as the page's
   // forms do; writes declare JSON, as the API requires of a cookie session.
   async function api(method, path, body) {
-    var opts = {method: method, credentials: 'same-origin', headers: {'Accept': 'application/json'}};
+    // Accept-Language: the reasons the API gives (not eligible, not
+    // open) come in the page's language, which may be a choice saved on
+    // the account rather than the browser's.
+    var opts = {method: method, credentials: 'same-origin', headers: {'Accept': 'application/json', 'Accept-Language': cfg.lang}};
     if (body !== undefined) {
       opts.headers['Content-Type'] = 'application/json';
       opts.body = body;
@@ -143,6 +146,8 @@
     if (code.indexOf('eligib') >= 0) return t('error.not_eligible');
     if (code.indexOf('closed') >= 0) return t('error.closed');
     if (code.indexOf('not_open') >= 0 || code.indexOf('upcoming') >= 0 || code.indexOf('not_started') >= 0) return t('error.not_open');
+    if (code === 'credential_used') return t('error.credential_used');
+    if (code === 'credential_other') return t('error.credential_other');
     if (code.indexOf('credential') >= 0) return t('error.credential');
     if (e.status === 404 || code === 'not_found') return t('error.not_found');
     return t(fallback, {reason: e.message || code || String(e.status)});
@@ -156,7 +161,11 @@
         reject(new Error('no WebAssembly'));
         return;
       }
-      window.vecheBoothReady = function () { resolve(window.vecheBooth); };
+      window.vecheBoothReady = function () {
+        // For measurements: the time from navigation to a working booth.
+        if (window.performance && performance.mark) performance.mark('booth-ready');
+        resolve(window.vecheBooth);
+      };
       var go = new Go();
       var loading;
       if (WebAssembly.instantiateStreaming) {
@@ -363,21 +372,24 @@
     }
     $('booth-cast').disabled = true;
     say(t('casting'));
+    var answer;
     try {
-      var answer = await api('POST', '/ballots', state.ballot);
+      answer = await api('POST', '/ballots', state.ballot);
       if (answer.tracking_code && answer.tracking_code !== state.tracking) {
         throw new APIError(200, 'tracking_code', 'the ballot box answered with tracking code ' + answer.tracking_code + ', not ' + state.tracking);
       }
     } catch (e) {
       $('booth-cast').disabled = false;
       if (e.code && e.code.indexOf('credential') >= 0) {
-        // A credential the ballot box does not know: type it again and
-        // make a new ballot.
+        // A credential the ballot box does not take (not published, used
+        // by someone else, not the one this voter voted with before):
+        // type the right one and make a new ballot.
+        var text = apiMessage(e, 'error.refused');
         state.ballot = '';
         $('booth-audit').disabled = false;
         show('booth-choose');
-        markCredential(t('error.credential'));
-        showErrors([{text: t('error.credential'), target: 'credential'}]);
+        markCredential(text);
+        showErrors([{text: text, target: 'credential'}]);
         return;
       }
       fail(apiMessage(e, 'error.refused'));
@@ -385,6 +397,7 @@
     }
     state.ballot = '';
     $('booth-cast-tracking').textContent = state.tracking;
+    $('booth-cast-replaced').hidden = !answer.replaced;
     $('booth-ballot-box').href = cfg.box + '?tracking_code=' + encodeURIComponent(state.tracking);
     show('booth-cast-done');
     say(t('cast', {code: state.tracking}));
@@ -419,7 +432,9 @@
     state.download = URL.createObjectURL(new Blob([r.audited], {type: 'application/json'}));
     var link = $('booth-audited-download');
     link.href = state.download;
-    link.setAttribute('download', 'audited-ballot-' + r.trackingCode + '.json');
+    var file = 'audited-ballot-' + r.trackingCode + '.json';
+    link.setAttribute('download', file);
+    $('booth-audited-command').textContent = 'veche verify-election --ballot ' + file + ' --record record.zip';
     $('booth-publish').disabled = false;
     show('booth-audited');
     say(t('audited'));
@@ -491,7 +506,7 @@
     var whenText;
     switch (election.state) {
       case 'open': whenText = t('when.open', {closes: when(election.closes_at)}); break;
-      case 'upcoming': case 'scheduled': whenText = t('when.upcoming', {opens: when(election.opens_at)}); break;
+      case 'scheduled': case 'ready': whenText = t('when.upcoming', {opens: when(election.opens_at)}); break;
       case 'closed': case 'tallied': case 'published': whenText = t('when.closed', {closes: when(election.closes_at)}); break;
       default: whenText = t('when.other');
     }
@@ -506,7 +521,8 @@
     if (!election.eligible) {
       form.hidden = true;
       show('booth-choose', true);
-      fail(t('error.not_eligible') + (election.reason ? ' ' + election.reason : ''));
+      // The API's reason, in the page's language, says why and what to do.
+      fail(election.reason || t('error.not_eligible'));
       return;
     }
     try {
