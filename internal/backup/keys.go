@@ -7,7 +7,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash"
@@ -296,28 +295,9 @@ func readKeyBackup(a *archive, tr *tar.Reader) (map[string][]byte, error) {
 }
 
 func readKeysManifest(a *archive, tr *tar.Reader, hdr *tar.Header) (*keysManifest, error) {
-	if hdr.Size > maxManifest {
-		return nil, fmt.Errorf("%w: %s is %d bytes", ErrDamaged, hdr.Name, hdr.Size)
-	}
-	b, err := io.ReadAll(tr)
-	if err != nil {
-		return nil, a.damaged(err)
-	}
-	var f struct{ Format string }
-	if err := json.Unmarshal(b, &f); err != nil {
-		return nil, fmt.Errorf("%w: %s: %v", ErrDamaged, hdr.Name, err)
-	}
-	if f.Format != KeysFormatV2 {
-		if strings.HasPrefix(f.Format, "veche-keys/") {
-			return nil, fmt.Errorf("%w: it has format %q, which is newer than this veche reads (%s)", ErrNotBackup, f.Format, KeysFormatV2)
-		}
-		return nil, fmt.Errorf("%w: %s names format %q", ErrNotBackup, hdr.Name, f.Format)
-	}
 	var m keysManifest
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&m); err != nil {
-		return nil, fmt.Errorf("%w: %s: %v", ErrDamaged, hdr.Name, err)
+	if err := a.decodeManifest(tr, hdr, KeysFormatV2, "veche-keys/", &m); err != nil {
+		return nil, err
 	}
 	return &m, nil
 }

@@ -408,31 +408,42 @@ func openArchive(src io.Reader, identities []age.Identity) (*archive, error) {
 }
 
 func (a *archive) readManifest(hdr *tar.Header) (*Manifest, error) {
-	if hdr.Size > maxManifest {
-		return nil, fmt.Errorf("%w: %s is %d bytes", ErrDamaged, hdr.Name, hdr.Size)
-	}
-	b, err := io.ReadAll(a.tr)
-	if err != nil {
-		return nil, a.damaged(err)
-	}
-	// The format first: a later format may have fields this one lacks.
-	var f struct{ Format string }
-	if err := json.Unmarshal(b, &f); err != nil {
-		return nil, fmt.Errorf("%w: %s: %v", ErrDamaged, hdr.Name, err)
-	}
-	if f.Format != FormatV1 {
-		if strings.HasPrefix(f.Format, "veche-backup/") {
-			return nil, fmt.Errorf("%w: it has format %q, which is newer than this veche reads (%s)", ErrNotBackup, f.Format, FormatV1)
-		}
-		return nil, fmt.Errorf("%w: %s names format %q", ErrNotBackup, hdr.Name, f.Format)
-	}
 	var m Manifest
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&m); err != nil {
-		return nil, fmt.Errorf("%w: %s: %v", ErrDamaged, hdr.Name, err)
+	if err := a.decodeManifest(a.tr, hdr, FormatV1, "veche-backup/", &m); err != nil {
+		return nil, err
 	}
 	return &m, nil
+}
+
+// decodeManifest reads the manifest hdr names from r into m, strictly
+// (unknown fields are damage), once its format is want. The format is
+// read first, on its own: a later format of the same family (a name
+// starting with family) may have fields this one lacks, and is refused as
+// newer rather than as damaged.
+func (a *archive) decodeManifest(r io.Reader, hdr *tar.Header, want, family string, m any) error {
+	if hdr.Size > maxManifest {
+		return fmt.Errorf("%w: %s is %d bytes", ErrDamaged, hdr.Name, hdr.Size)
+	}
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return a.damaged(err)
+	}
+	var f struct{ Format string }
+	if err := json.Unmarshal(b, &f); err != nil {
+		return fmt.Errorf("%w: %s: %v", ErrDamaged, hdr.Name, err)
+	}
+	if f.Format != want {
+		if strings.HasPrefix(f.Format, family) {
+			return fmt.Errorf("%w: it has format %q, which is newer than this veche reads (%s)", ErrNotBackup, f.Format, want)
+		}
+		return fmt.Errorf("%w: %s names format %q", ErrNotBackup, hdr.Name, f.Format)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(m); err != nil {
+		return fmt.Errorf("%w: %s: %v", ErrDamaged, hdr.Name, err)
+	}
+	return nil
 }
 
 // checkHeader rejects names and types that restore would have to trust.
