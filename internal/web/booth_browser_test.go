@@ -12,6 +12,7 @@ package web
 // the ballot with two trustees' shares.
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -32,6 +33,7 @@ import (
 	"github.com/veche/veche/internal/participation"
 	"github.com/veche/veche/internal/store/storetest"
 	"github.com/veche/veche/internal/voting"
+	"github.com/veche/veche/internal/voting/record"
 	"github.com/veche/veche/internal/web/browsertest"
 )
 
@@ -460,6 +462,116 @@ func TestBoothCheckThenCast(t *testing.T) {
 	}
 	if total, counted := f.ballotsOf(t); total != 2 || counted != 1 {
 		t.Errorf("the box has %d ballots, %d counted; want 2 and 1", total, counted)
+	}
+}
+
+// TestBoothBallotsCheckAgainstThePublishedRecord follows the booth's
+// ballots to the end: one voter checks a ballot then casts another, a
+// second casts; the officer closes and tallies, the trustees decrypt, and
+// from the published election record (record.zip, what anyone
+// downloads) the whole record verifies, the checked ballot opens to the
+// choices the voter made — as `veche verify-election --ballot` opens it —
+// the cast ones are found in the box, and the result counts them.
+func TestBoothBallotsCheckAgainstThePublishedRecord(t *testing.T) {
+	e := newTestEnv(t, storetest.SQLite(t), nil)
+	f := newBoothElection(t, e, "rec", participation.Eligibility{}, 2)
+	anna := f.voterPage(t, "rec", 0)
+	boothReady(anna, f.boothPath())
+	boothChooseByMouse(anna, f.creds[0].Code())
+	checkedCode := boothEncrypt(anna, i18n.English)
+	anna.Check("Check this ballot instead")
+	boothWait(anna, "booth-audited")
+	audited := browsertest.Eval[string](anna, `document.getElementById('booth-audited-json').value`)
+	anna.Check("Make a new ballot")
+	boothWait(anna, "booth-choose")
+	anna.Check("Ada")
+	annaCode := boothEncrypt(anna, i18n.English)
+	anna.Check("Cast this ballot")
+	boothWait(anna, "booth-cast-done")
+
+	boris := f.voterPage(t, "rec", 1)
+	boothReady(boris, f.boothPath())
+	boothChooseByMouse(boris, f.creds[1].Code())
+	borisCode := boothEncrypt(boris, i18n.English)
+	boris.Check("Cast this ballot")
+	boothWait(boris, "booth-cast-done")
+
+	if r := f.officer.call("POST", f.path+"/close", nil); r.status != http.StatusOK {
+		t.Fatalf("close: %s", r)
+	}
+	if r := f.officer.call("POST", f.path+"/tally", nil); r.status != http.StatusOK {
+		t.Fatalf("tally: %s", r)
+	}
+	tally := f.officer.call("GET", f.path+"/tally", nil).raw
+	for i := 1; i <= 2; i++ {
+		if r := f.trustees[i-1].call("POST", f.path+"/decryptions", electiontest.PartialDecrypt(t, f.manifest, f.keys[i], tally)); r.status != http.StatusCreated {
+			t.Fatalf("trustee %d's decryption: %s", i, r)
+		}
+	}
+	e.sequence()
+	zb := e.browser().get(fmt.Sprintf("/elections/%d/record.zip", f.id))
+	if zb.status != http.StatusOK {
+		t.Fatalf("record: %d %s", zb.status, zb.body)
+	}
+	zr, err := zip.NewReader(strings.NewReader(zb.body), int64(len(zb.body)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := record.Read(zr, record.Limits{})
+	if err != nil {
+		t.Fatalf("read the record: %v", err)
+	}
+	rep, err := record.Verify(context.Background(), rec, record.Options{LogKey: logVerifierKey(e.log)})
+	if err != nil || !rep.OK() || rep.Ballots != 2 || rep.Counted != 2 {
+		t.Fatalf("verify the record: %v\n%+v", err, rep)
+	}
+
+	// The checked ballot, against the record alone.
+	el, err := voting.NewElection(rec.Manifest, rec.JointKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := voting.ParseAuditedBallot([]byte(audited))
+	if err != nil {
+		t.Fatal(err)
+	}
+	opened, err := el.VerifyAudit(a)
+	if err != nil || a.TrackingCode() != checkedCode {
+		t.Fatalf("the checked ballot against the record: %v (code %s, shown %s)", err, a.TrackingCode(), checkedCode)
+	}
+	for _, ch := range opened {
+		sort.Strings(ch)
+	}
+	if want := (voting.Choices{"c1": {"o2"}, "c2": {"o1", "o2"}, "c3": {"o2"}}); fmt.Sprint(opened) != fmt.Sprint(want) {
+		t.Errorf("the checked ballot opens to %v, want %v", opened, want)
+	}
+	// The cast ballots are in the record's box, counted.
+	for _, code := range []string{annaCode, borisCode} {
+		raw := f.officer.call("GET", f.path+"/ballots?tracking_code="+url.QueryEscape(code), nil)
+		found, _ := raw.body["ballots"].([]any)
+		if len(found) != 1 {
+			t.Fatalf("%s: %s", code, raw)
+		}
+		body := f.officer.call("GET", f.path+"/ballots/"+found[0].(map[string]any)["ballot_hash"].(string), nil).raw
+		b, err := voting.ParseBallot(bytes.TrimSpace(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		loc, err := record.Locate(rec, b)
+		if err != nil || !loc.Counted || !loc.Logged {
+			t.Errorf("%s in the record: %v %+v", code, err, loc)
+		}
+	}
+	// Mayor: Ada (Anna) and Boris (Boris); council: One and Two twice.
+	votes := map[string]uint64{}
+	for _, c := range rep.Result.Contests {
+		for _, o := range c.Options {
+			votes[c.ID+"/"+o.ID] = o.Votes
+		}
+	}
+	want := map[string]uint64{"c1/o1": 1, "c1/o2": 1, "c1/o3": 0, "c2/o1": 2, "c2/o2": 2, "c2/o3": 0, "c2/o4": 0, "c3/o1": 0, "c3/o2": 2}
+	if fmt.Sprint(votes) != fmt.Sprint(want) {
+		t.Errorf("the result %v, want %v", votes, want)
 	}
 }
 
