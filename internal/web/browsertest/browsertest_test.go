@@ -113,3 +113,21 @@ func TestAxeReportsViolations(t *testing.T) {
 		}
 	}
 }
+
+// TestViewportZeroRestoresTheWindow: after a reflow check at 320 px the
+// tab is back at its own width, so later checks in the same tab do not
+// run on a phone-sized window.
+func TestViewportZeroRestoresTheWindow(t *testing.T) {
+	srv := testServer(t)
+	p := NewAt(t, srv.URL)
+	p.Open("/form")
+	before := Eval[int](p, `innerWidth`)
+	p.Viewport(320, 640)
+	if w := Eval[int](p, `innerWidth`); w != 320 {
+		t.Fatalf("innerWidth %d at a 320 px viewport", w)
+	}
+	p.Viewport(0, 0)
+	if w := Eval[int](p, `innerWidth`); w != before || w == 320 {
+		t.Fatalf("innerWidth %d after Viewport(0, 0), want %d as before", w, before)
+	}
+}

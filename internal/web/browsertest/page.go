@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
@@ -215,13 +216,21 @@ func (p *Page) ColorScheme(scheme string) {
 }
 
 // Viewport sets the window's CSS size, e.g. 320×640 to check reflow
-// (WCAG 1.4.10).
+// (WCAG 1.4.10); Viewport(0, 0) gives the tab its own window size back.
 func (p *Page) Viewport(width, height int) {
 	p.t.Helper()
 	ctx, cancel := p.timeout()
 	defer cancel()
-	if _, err := chromedp.Call(ctx, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{
-		Width: int64(width), Height: int64(height), DeviceScaleFactor: 1}); err != nil {
+	var err error
+	if width == 0 && height == 0 {
+		// An override of 0×0 leaves the emulated device in place at its
+		// last size: the override must be cleared instead.
+		_, err = chromedp.Call(ctx, emulation.ClearDeviceMetricsOverride, cdp.Empty{})
+	} else {
+		_, err = chromedp.Call(ctx, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{
+			Width: int64(width), Height: int64(height), DeviceScaleFactor: 1})
+	}
+	if err != nil {
 		p.fatalf("viewport %dx%d: %v", width, height, err)
 	}
 	p.settle()
