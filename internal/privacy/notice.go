@@ -87,6 +87,7 @@ var NoticeVersions = []NoticeVersion{
 	{Version: 1, Date: "2026-11-23", Digest: "29445d2e8cdc2e6f4805dbf7306465f1964383bedfd527dfbe0a12484e8c28f3", Changes: "privacy.notice.v1.changes", Material: true},
 	{Version: 2, Date: "2026-11-23", Digest: "51e2da4536502c5f01d9db7f62e954df9580e3db0a48b0c853af3ae9efe9f971", Changes: "privacy.notice.v2.changes", Material: true},
 	{Version: 3, Date: "2026-12-02", Digest: "c7fe55948fa3eab6404e3d29369678ce49b3a0de5c65e337211b1d569a4e69ea", Changes: "privacy.notice.v3.changes"},
+	{Version: 4, Date: "2026-12-02", Digest: "6ad22f0e7888a9e78bf4ad5b698308379923a23f01fc3901895aa849186e5c76", Changes: "privacy.notice.v4.changes"},
 }
 
 // CurrentNotice is the latest notice version.
