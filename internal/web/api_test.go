@@ -958,7 +958,7 @@ type apiWrite struct {
 // the list against the route table so a new route cannot be missed.
 func apiWrites(olgaID int64) []apiWrite {
 	acct := fmt.Sprintf("/api/v1/accounts/%d/roles/official", olgaID)
-	return []apiWrite{
+	return append([]apiWrite{
 		{"POST", "/api/v1/accounts", "email"},
 		{"POST", "/api/v1/accounts/verify", "token"},
 		{"POST", "/api/v1/sessions", "email"},
@@ -1004,7 +1004,7 @@ func apiWrites(olgaID int64) []apiWrite {
 		{"POST", "/api/v1/petitions/1/review", "reason"},
 		{"POST", "/api/v1/petitions/1/response", "response"},
 		{"POST", "/api/v1/flags", "reason"}, {"POST", "/api/v1/moderation/decisions", "public_reason"},
-	}
+	}, electionWrites...)
 }
 
 // TestAPIRefusesMalformedBodies sends every state-changing endpoint, as a
@@ -1015,8 +1015,10 @@ func TestAPIRefusesMalformedBodies(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newAPITestEnv(t, db, nil)
 		olgaID := e.createUser("olga@example.org")
-		// The DPO role too, for the data-protection queue's writes.
-		admin, _, _ := e.staffAPI("admin@example.org", identity.RoleAdmin, identity.RoleDPO, identity.RoleOfficial)
+		// The DPO role too, for the data-protection queue's writes, and the
+		// election roles for the elections' writes.
+		admin, _, _ := e.staffAPI("admin@example.org", identity.RoleAdmin, identity.RoleDPO, identity.RoleOfficial,
+			identity.RoleElectionOfficer, identity.RoleTrustee, identity.RoleCredentialAuthority)
 		writes := apiWrites(olgaID)
 		checkWritesCoverRoutes(t, e, writes)
 
