@@ -30,6 +30,7 @@ import (
 	"golang.org/x/crypto/acme/autocert"
 
 	"github.com/veche/veche/internal/auditlog"
+	"github.com/veche/veche/internal/election"
 	"github.com/veche/veche/internal/identity"
 	"github.com/veche/veche/internal/identity/password"
 	"github.com/veche/veche/internal/keys"
@@ -178,6 +179,7 @@ func (in *Instance) RunJobs(ctx context.Context) *sync.WaitGroup {
 					in.Logger.Debug("housekeeping: purged expired sessions and tokens", "rows", n)
 				}
 				in.escalatePetitions(ctx)
+				in.closeElections(ctx)
 				in.searchHousekeeping(ctx)
 			}
 			select {
@@ -266,6 +268,18 @@ func (in *Instance) RunJobs(ctx context.Context) *sync.WaitGroup {
 // unanswered (each gets an audit entry and shows as overdue) and tells the
 // public body: a warning in the log and a mail to the controller's contact
 // address when it is one.
+// closeElections records the close of elections whose voting period has
+// ended (voting stops at the closing time regardless; this puts the step
+// in the public log within one housekeeping period).
+func (in *Instance) closeElections(ctx context.Context) {
+	n, err := election.New(in.Participation).CloseDue(ctx)
+	if err != nil && ctx.Err() == nil {
+		in.Logger.Error("elections: closing the elections past their closing time failed", "err", err)
+	} else if n > 0 {
+		in.Logger.Info("elections closed at their closing time", "elections", n)
+	}
+}
+
 func (in *Instance) escalatePetitions(ctx context.Context) {
 	ids, err := petition.New(in.Participation).EscalateOverdue(ctx)
 	if err != nil {

@@ -344,3 +344,35 @@ func TestConcurrentCastsWithOneCredential(t *testing.T) {
 		}
 	})
 }
+
+// TestCloseDueRecordsTheCloseOfElectionsPastTheirClosingTime: the
+// background job closes an opened election once its closing time has
+// passed (one audit entry, once), and leaves one still voting alone.
+func TestCloseDueRecordsTheCloseOfElectionsPastTheirClosingTime(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newOpenElection(t, db, participation.Eligibility{})
+		ctx := t.Context()
+		closed := func() int {
+			return count(t, db, "SELECT COUNT(*) FROM elections WHERE id = ? AND state = ?", f.e.ID, election.Closed)
+		}
+		if n, err := f.s.CloseDue(ctx); err != nil || n != 0 || closed() != 0 {
+			t.Fatalf("while voting: closed %d, %v", n, err)
+		}
+		f.env.Now = f.env.Now.Add(24 * time.Hour) // past the closing time
+		if n, err := f.s.CloseDue(ctx); err != nil || n != 1 || closed() != 1 {
+			t.Fatalf("after the closing time: closed %d, %v", n, err)
+		}
+		if n, err := f.s.CloseDue(ctx); err != nil || n != 0 {
+			t.Fatalf("a second run: closed %d, %v", n, err)
+		}
+		closes := 0
+		for _, a := range f.env.Entries(t) {
+			if a == "election.closed" {
+				closes++
+			}
+		}
+		if closes != 1 {
+			t.Fatalf("election.closed entries: %d, want 1", closes)
+		}
+	})
+}
