@@ -37,6 +37,19 @@
 // election: each must be in the box, in the same order, and each ballot of
 // the box must be one of them.
 //
+// # Exporting an election
+//
+// The server fills a [Record] and calls [WriteDir] or [WriteZip]: the
+// manifest, the joint key and the ceremony's public record; Credentials,
+// an iterator over the published credentials; Ballots, an iterator over
+// the accepted ballots in the order of their cast entries, each with
+// that entry's log index; Counted, or nil to count the last ballot of
+// each credential; the tally, the partial decryptions and the result;
+// and Log: the log's verifier key, a signed checkpoint taken after the
+// election's last entry, the index of its first entry, an iterator over
+// the entries from there to its last, and the hashes [RangeProof]
+// computes from the log's stored hashes for that span.
+//
 // # Writing and reading
 //
 // [WriteDir] and [WriteZip] write a [Record]; the ballot box, the
@@ -45,5 +58,7 @@
 // [Open] (a directory or a zip file) and [Read] (any fs.FS) read one back
 // under [Limits], since a record is untrusted input: the small files are
 // parsed at once and an error names the file; the streams are parsed as
-// they are iterated, and an error names the file and line.
+// they are iterated, and an error names the file and line. [Verify]
+// checks a record; [Locate] and [FindTrackingCode] find one ballot in it.
+// [Synthesize] writes a synthetic record, for benchmarks and tests.
 package record

@@ -2,6 +2,7 @@ package record
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -113,4 +114,16 @@ func FuzzEntry(f *testing.F) {
 			t.Fatalf("%q parses and encodes as %q (%v)", b, again, err)
 		}
 	})
+}
+
+func TestVerifyAnEmptyRecordNamesWhatIsMissing(t *testing.T) {
+	rep, err := Verify(context.Background(), &Record{}, Options{})
+	if err == nil || rep.OK() {
+		t.Fatal("an empty record verifies")
+	}
+	for _, want := range []string{"election.json: no manifest or joint key", "ceremony: missing", "log/key: not a signed-note verifier key"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("no problem names %q: %v", want, err)
+		}
+	}
 }

@@ -117,6 +117,16 @@ func Verify(ctx context.Context, r *Record, opts Options) (*Report, error) {
 		opts.CPUTime = func() time.Duration { return 0 }
 	}
 	start, cpu := time.Now(), opts.CPUTime()
+	empty := func(yield func([]byte, error) bool) {}
+	if r.Credentials == nil {
+		r.Credentials = func(yield func(*voting.PublicCredential, error) bool) {}
+	}
+	if r.Ballots == nil {
+		r.Ballots = func(yield func(*Cast, error) bool) {}
+	}
+	if r.Log.Entries == nil {
+		r.Log.Entries = empty
+	}
 	v := &verifier{ctx: ctx, r: r, opts: opts, rep: &Report{}}
 	if r.Manifest != nil {
 		v.rep.Election = r.Manifest.ID
