@@ -258,6 +258,15 @@ func TestElectionEndToEndOverHTTP(t *testing.T) {
 		if r.body["eligible"] != true || r.body["reason"] != "" {
 			t.Errorf("an eligible voter: %s", r)
 		}
+		// Found from the site: the navigation links the elections, the
+		// process page lists its own.
+		visitor := e.browser()
+		if pg := visitor.get("/"); !strings.Contains(pg.body, `href="/elections"`) {
+			t.Errorf("the navigation does not link /elections")
+		}
+		if pg := visitor.get(fmt.Sprintf("/processes/%d", f.process)); !strings.Contains(pg.body, fmt.Sprintf(`href="/elections/%d"`, f.id)) {
+			t.Errorf("the process page does not list its election:\n%s", pg.body)
+		}
 		if r := e.apiCaller().call("GET", f.path, nil); r.body["eligible"] != false || r.body["reason_code"] != "signin_required" {
 			t.Errorf("signed out: %s", r)
 		}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/veche/veche/internal/election"
 	"github.com/veche/veche/internal/i18n"
 	"github.com/veche/veche/internal/participation"
 	"github.com/veche/veche/internal/validate"
@@ -128,9 +129,14 @@ func (s *Server) processPage(w http.ResponseWriter, r *http.Request, c *reqCtx) 
 		s.fail(w, r, c, err)
 		return
 	}
+	elections, err := election.New(s.sp.core).List(r.Context(), p.ID)
+	if err != nil {
+		s.fail(w, r, c, err)
+		return
+	}
 	current, _ := p.CurrentPhase(s.sp.core.Now())
 	s.render(w, r, c, http.StatusOK, "process", map[string]any{"Process": p, "Current": current, "Eligibility": ev,
-		"Kinds": participation.Kinds, "Now": s.sp.core.Now()})
+		"Kinds": participation.Kinds, "Now": s.sp.core.Now(), "Elections": elections})
 }
 
 func (s *Server) closeSpace(w http.ResponseWriter, r *http.Request, c *reqCtx) {
