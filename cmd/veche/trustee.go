@@ -25,7 +25,7 @@ import (
 func init() {
 	register(command{
 		Name:    "trustee",
-		Summary: "an election trustee's key ceremony: 'veche trustee init|shares|receive|answer|finish|verify' (see docs/trustees.md)",
+		Summary: "an election trustee's key ceremony and tally: 'veche trustee init|shares|receive|answer|finish|verify|decrypt' (see docs/trustees.md)",
 		Run:     runTrustee,
 	})
 }
@@ -36,6 +36,8 @@ veche trustee receive --ceremony DIR --dir SECRETS              check the shares
 veche trustee answer  --ceremony DIR --dir SECRETS              answer complaints against you
 veche trustee finish  --ceremony DIR --dir SECRETS              compute and keep your key share; confirm the result
 veche trustee verify  --ceremony DIR                            check a whole ceremony, as anyone can
+veche trustee decrypt --dir SECRETS --tally tally.json --manifest manifest.json
+                                                                after the vote: your partial decryption of the tally
 
 DIR is the ceremony directory the relay shares (ceremony.json and everyone's
 messages); SECRETS is your own directory on your machine. Each step writes its
