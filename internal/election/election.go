@@ -140,10 +140,12 @@ type Trustee struct {
 
 // Election is an election as pages and the API show it.
 type Election struct {
-	ID           int64
-	ProcessID    int64
-	ManifestID   string
-	Title        string
+	ID         int64
+	ProcessID  int64
+	ManifestID string
+	Title      string
+	// Manifest and JointKey are shared between reads of the same stored
+	// election (parsed.go): read them, never change them.
 	Manifest     *voting.Manifest
 	ManifestJSON []byte
 	// State is the state now, with Scheduled, Open and Closed following
@@ -169,6 +171,7 @@ type Election struct {
 	stored     string
 	logStart   int64
 	logScanned int64
+	voting     *voting.Election // shared, read-only (parsed.go)
 }
 
 // Opens is when voting begins.
@@ -207,6 +210,9 @@ func (e *Election) Ceremony() (cer dkg.Ceremony, ok bool) {
 func (e *Election) Voting() (*voting.Election, error) {
 	if e.JointKey == nil {
 		return nil, &StateError{State: e.State, Want: []string{Credentials, Ready, Open, Closed, Tallying, Published}}
+	}
+	if e.voting != nil {
+		return e.voting, nil
 	}
 	return voting.NewElection(e.Manifest, e.JointKey)
 }
@@ -513,18 +519,15 @@ func (s *Service) scan(scan func(...any) error) (*Election, error) {
 		&times[0], &times[1], &times[2], &times[3], &times[4], &times[5], &times[6]); err != nil {
 		return nil, err
 	}
-	m, err := voting.ParseManifest([]byte(manifest))
-	if err != nil {
+	p, err := parseStored(manifest, key)
+	var ke *keyError
+	if errors.As(err, &ke) {
+		return nil, fmt.Errorf("election %d: stored joint key: %w", e.ID, err)
+	} else if err != nil {
 		return nil, fmt.Errorf("election %d: stored manifest: %w", e.ID, err)
 	}
-	e.Manifest, e.ManifestJSON = m, []byte(manifest)
+	e.Manifest, e.ManifestJSON, e.JointKey, e.voting = p.manifest, []byte(manifest), p.key, p.election
 	e.CeremonyJSON, e.TallyJSON, e.ResultJSON = []byte(ceremony), []byte(tally), []byte(result)
-	if key != "" {
-		e.JointKey = new(voting.JointKey)
-		if err := e.JointKey.UnmarshalText([]byte(key)); err != nil {
-			return nil, fmt.Errorf("election %d: stored joint key: %w", e.ID, err)
-		}
-	}
 	e.CreatedAt = store.FromMicros(created)
 	for i, p := range []**time.Time{&e.CeremonyAt, &e.KeyFixedAt, &e.CredentialsAt, &e.OpenedAt, &e.ClosedAt, &e.TalliedAt, &e.PublishedAt} {
 		if times[i].Valid {

@@ -56,7 +56,7 @@ func electionInput(now time.Time) map[string]any {
 
 // newElectionFixture runs an election up to open, for voters many
 // people under the process's eligibility rule el.
-func newElectionFixture(t *testing.T, e *testEnv, el participation.Eligibility, voters int) *electionFixture {
+func newElectionFixture(t testing.TB, e *testEnv, el participation.Eligibility, voters int) *electionFixture {
 	t.Helper()
 	ctx := context.Background()
 	f := &electionFixture{e: e}
@@ -125,7 +125,7 @@ func newElectionFixture(t *testing.T, e *testEnv, el participation.Eligibility, 
 
 // load reads the election as the booth does: its manifest and joint key
 // from the API.
-func (f *electionFixture) load(t *testing.T) {
+func (f *electionFixture) load(t testing.TB) {
 	t.Helper()
 	r := f.voters[0].call("GET", f.path, nil)
 	mj, _ := json.Marshal(r.body["manifest"])
@@ -145,7 +145,7 @@ func (f *electionFixture) load(t *testing.T) {
 
 // relay is the API as the trustees' relay. The first commitment is also
 // offered by the wrong trustee, and again after it is in: both refused.
-func (f *electionFixture) relay(t *testing.T) electiontest.Relay {
+func (f *electionFixture) relay(t testing.TB) electiontest.Relay {
 	tried := false
 	return electiontest.Relay{
 		Post: func(i uint32, body []byte) error {
@@ -181,7 +181,7 @@ func (f *electionFixture) relay(t *testing.T) electiontest.Relay {
 
 // ballot encrypts choices with voter v's credential (another credential
 // when cred is given) and returns the ballot's JSON and its receipt.
-func (f *electionFixture) ballot(t *testing.T, cred *voting.Credential, choices voting.Choices) ([]byte, *voting.Ballot) {
+func (f *electionFixture) ballot(t testing.TB, cred *voting.Credential, choices voting.Choices) ([]byte, *voting.Ballot) {
 	t.Helper()
 	p, err := f.ve.Encrypt(cred, choices, nil)
 	if err != nil {
@@ -198,13 +198,13 @@ func (f *electionFixture) ballot(t *testing.T, cred *voting.Credential, choices 
 	return j, b
 }
 
-func (f *electionFixture) cast(t *testing.T, v int, body []byte) apiAnswer {
+func (f *electionFixture) cast(t testing.TB, v int, body []byte) apiAnswer {
 	t.Helper()
 	return f.voters[v].call("POST", f.path+"/ballots", body)
 }
 
 // stored counts the ballots in the box and the cast entries in the log.
-func (f *electionFixture) stored(t *testing.T) (ballots, entries int) {
+func (f *electionFixture) stored(t testing.TB) (ballots, entries int) {
 	t.Helper()
 	ballots = dbCount(t, f.e.db, "SELECT COUNT(*) FROM election_ballots WHERE election_id = ?", f.id)
 	for _, table := range []string{"auditlog_pending", "auditlog_entries"} {
