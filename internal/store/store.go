@@ -25,6 +25,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -61,6 +62,45 @@ type DB struct {
 	// once, where SQLite's busy handler polls with growing sleeps and can
 	// starve a steady writer such as the audit-log sequencer.
 	writeMu sync.Mutex
+	// stmts are SQLite's prepared statements by query text (see prepared).
+	stmts  sync.Map // string → *sql.Stmt
+	nstmts atomic.Int32
+}
+
+// maxPreparedStatements bounds the statement cache: queries built with a
+// varying number of placeholders (IN lists) would otherwise grow it
+// without end. Past it, queries are prepared each time, as before.
+const maxPreparedStatements = 1024
+
+// prepared returns the prepared statement of query on SQLite, or nil to
+// run it unprepared. modernc.org/sqlite compiles a query anew at every
+// call, which costs a busy request more than running it; database/sql
+// keeps a Stmt prepared on each connection it has run on, and a
+// transaction reuses its connection's. PostgreSQL's driver (pgx) has a
+// statement cache of its own per connection, so it gets nil; so does a
+// text of several statements, which a prepared statement would cut
+// short, and a query that fails to prepare, so that running it reports
+// the error as before.
+func (db *DB) prepared(ctx context.Context, query string) *sql.Stmt {
+	if db.dialect != SQLite || strings.Contains(query, ";") {
+		return nil
+	}
+	if st, ok := db.stmts.Load(query); ok {
+		return st.(*sql.Stmt)
+	}
+	if db.nstmts.Load() >= maxPreparedStatements {
+		return nil
+	}
+	st, err := db.sql.PrepareContext(context.WithoutCancel(ctx), query)
+	if err != nil {
+		return nil
+	}
+	if have, loaded := db.stmts.LoadOrStore(query, st); loaded {
+		st.Close()
+		return have.(*sql.Stmt)
+	}
+	db.nstmts.Add(1)
+	return st
 }
 
 // Open connects to the database named by dsn and applies pending migrations.
@@ -136,8 +176,11 @@ func open(ctx context.Context, dsn string, migrate bool) (*DB, error) {
 		db, err = sql.Open("sqlite", "file:"+dsn+"?"+q.Encode())
 		if err == nil {
 			// SQLite has one writer at a time; a small pool keeps readers
-			// concurrent under WAL without piling up lock waits.
+			// concurrent under WAL without piling up lock waits. Every
+			// connection is kept open: opening one runs its pragmas, and
+			// its prepared statements (see prepared) live with it.
 			db.SetMaxOpenConns(8)
+			db.SetMaxIdleConns(8)
 		}
 	}
 	if err != nil {
@@ -176,18 +219,33 @@ func (db *DB) Exec(ctx context.Context, query string, args ...any) (sql.Result, 
 		db.writeMu.Lock()
 		defer db.writeMu.Unlock()
 	}
-	res, err := db.sql.ExecContext(ctx, db.Rebind(query), args...)
+	var res sql.Result
+	var err error
+	if st := db.prepared(ctx, query); st != nil {
+		res, err = st.ExecContext(ctx, args...)
+	} else {
+		res, err = db.sql.ExecContext(ctx, db.Rebind(query), args...)
+	}
 	return res, db.classify(err)
 }
 
 // Query runs a query outside a transaction.
 func (db *DB) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	rows, err := db.sql.QueryContext(ctx, db.Rebind(query), args...)
+	var rows *sql.Rows
+	var err error
+	if st := db.prepared(ctx, query); st != nil {
+		rows, err = st.QueryContext(ctx, args...)
+	} else {
+		rows, err = db.sql.QueryContext(ctx, db.Rebind(query), args...)
+	}
 	return rows, db.classify(err)
 }
 
 // QueryRow runs a query expected to return at most one row.
 func (db *DB) QueryRow(ctx context.Context, query string, args ...any) *Row {
+	if st := db.prepared(ctx, query); st != nil {
+		return &Row{row: st.QueryRowContext(ctx, args...), db: db}
+	}
 	return &Row{row: db.sql.QueryRowContext(ctx, db.Rebind(query), args...), db: db}
 }
 
@@ -229,20 +287,44 @@ type Tx struct {
 // Dialect reports which database this is.
 func (tx *Tx) Dialect() Dialect { return tx.db.dialect }
 
+// stmt is the transaction's use of query's prepared statement (the one
+// its connection already has, or prepared on it now), or nil.
+func (tx *Tx) stmt(ctx context.Context, query string) *sql.Stmt {
+	if st := tx.db.prepared(ctx, query); st != nil {
+		return tx.tx.StmtContext(ctx, st)
+	}
+	return nil
+}
+
 // Exec runs a statement in the transaction.
 func (tx *Tx) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	res, err := tx.tx.ExecContext(ctx, tx.db.Rebind(query), args...)
+	var res sql.Result
+	var err error
+	if st := tx.stmt(ctx, query); st != nil {
+		res, err = st.ExecContext(ctx, args...)
+	} else {
+		res, err = tx.tx.ExecContext(ctx, tx.db.Rebind(query), args...)
+	}
 	return res, tx.db.classify(err)
 }
 
 // Query runs a query in the transaction.
 func (tx *Tx) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	rows, err := tx.tx.QueryContext(ctx, tx.db.Rebind(query), args...)
+	var rows *sql.Rows
+	var err error
+	if st := tx.stmt(ctx, query); st != nil {
+		rows, err = st.QueryContext(ctx, args...)
+	} else {
+		rows, err = tx.tx.QueryContext(ctx, tx.db.Rebind(query), args...)
+	}
 	return rows, tx.db.classify(err)
 }
 
 // QueryRow runs a query expected to return at most one row.
 func (tx *Tx) QueryRow(ctx context.Context, query string, args ...any) *Row {
+	if st := tx.stmt(ctx, query); st != nil {
+		return &Row{row: st.QueryRowContext(ctx, args...), db: tx.db}
+	}
 	return &Row{row: tx.tx.QueryRowContext(ctx, tx.db.Rebind(query), args...), db: tx.db}
 }
 

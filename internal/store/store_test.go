@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"strconv"
 	"testing"
 	"time"
 
@@ -109,4 +110,66 @@ func TestOpenExistingNeverMigrates(t *testing.T) {
 	if _, err := store.OpenExisting(ctx, path); !errors.Is(err, store.ErrSchemaVersion) {
 		t.Fatalf("OpenExisting on an older schema = %v, want ErrSchemaVersion", err)
 	}
+}
+
+// TestPreparedStatementsBehaveAsUnprepared: the statements SQLite keeps
+// prepared give the same answers as running the text: in and out of
+// transactions, a transaction reading its own writes, a rolled-back write
+// gone, an error reported as the error, a text of several statements run
+// whole, and more distinct queries than the cache holds.
+func TestPreparedStatementsBehaveAsUnprepared(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		if db.Dialect() == store.SQLite {
+			if _, err := db.Exec(ctx, "CREATE TABLE prep_t (a INTEGER NOT NULL UNIQUE); INSERT INTO prep_t (a) VALUES (1)"); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			for _, q := range []string{"CREATE TABLE prep_t (a INTEGER NOT NULL UNIQUE)", "INSERT INTO prep_t (a) VALUES (1)"} {
+				if _, err := db.Exec(ctx, q); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		count := func(q func(ctx context.Context, query string, args ...any) *store.Row) int {
+			var n int
+			if err := q(ctx, "SELECT COUNT(*) FROM prep_t WHERE a >= ?", 0).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		for range 3 { // the same text, again and again
+			if n := count(db.QueryRow); n != 1 {
+				t.Fatalf("rows: %d, want 1 (the second statement of the text ran?)", n)
+			}
+		}
+		err := db.InTx(ctx, func(tx *store.Tx) error {
+			if _, err := tx.Exec(ctx, "INSERT INTO prep_t (a) VALUES (?)", 2); err != nil {
+				return err
+			}
+			if n := count(tx.QueryRow); n != 2 {
+				t.Errorf("in the transaction: %d rows, want its own write too", n)
+			}
+			return errors.New("roll back")
+		})
+		if err == nil || count(db.QueryRow) != 1 {
+			t.Fatalf("after a rollback: %v, %d rows", err, count(db.QueryRow))
+		}
+		if _, err := db.Exec(ctx, "INSERT INTO prep_t (a) VALUES (?)", 1); !errors.Is(err, store.ErrConflict) {
+			t.Fatalf("a duplicate through a prepared statement: %v, want ErrConflict", err)
+		}
+		if _, err := db.Query(ctx, "SELECT nope FROM prep_t"); err == nil {
+			t.Fatal("a query that cannot prepare ran")
+		}
+		for i := range 1100 { // past the cache's bound
+			want := 1 // the one row, a = 1
+			if i == 1 {
+				want = 0
+			}
+			var n int
+			if err := db.QueryRow(ctx, "SELECT COUNT(*) FROM prep_t WHERE a <> "+strconv.Itoa(i)+" AND a >= ?", 0).Scan(&n); err != nil || n != want {
+				t.Fatalf("distinct query %d: %d rows, %v; want %d", i, n, err, want)
+			}
+		}
+	})
 }
