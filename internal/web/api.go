@@ -82,6 +82,12 @@ func status(code int, word string) answer {
 // handler: it decodes strictly (an endpoint with body type emptyBody takes
 // an empty body or {}), calls fn, and writes its answer or its error.
 func apiCall[B any](s *Server, fn func(r *http.Request, c *reqCtx, b *B) (answer, error)) handler {
+	return apiCallFailing(s.fail, fn)
+}
+
+// apiCallFailing is apiCall with the errors answered by fail, for an area
+// whose errors have answers of their own (elections).
+func apiCallFailing[B any](fail func(w http.ResponseWriter, r *http.Request, c *reqCtx, err error), fn func(r *http.Request, c *reqCtx, b *B) (answer, error)) handler {
 	return func(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 		var b B
 		var err error
@@ -96,7 +102,7 @@ func apiCall[B any](s *Server, fn func(r *http.Request, c *reqCtx, b *B) (answer
 		}
 		switch {
 		case err != nil:
-			s.fail(w, r, c, err)
+			fail(w, r, c, err)
 		case a.body == nil:
 			w.WriteHeader(a.status)
 		default:

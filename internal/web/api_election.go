@@ -118,27 +118,7 @@ func (h *electionWeb) failElection(w http.ResponseWriter, r *http.Request, c *re
 // electionAPI is apiCall for the election endpoints: the same strict
 // decoding, with the election errors answered by failElection.
 func electionAPI[B any](h *electionWeb, fn func(r *http.Request, c *reqCtx, b *B) (answer, error)) handler {
-	return func(w http.ResponseWriter, r *http.Request, c *reqCtx) {
-		var b B
-		var err error
-		if _, none := any(&b).(*emptyBody); none {
-			err = decodeNoBody(r)
-		} else {
-			err = decodeJSON(r, &b)
-		}
-		var a answer
-		if err == nil {
-			a, err = fn(r, c, &b)
-		}
-		switch {
-		case err != nil:
-			h.failElection(w, r, c, err)
-		case a.body == nil:
-			w.WriteHeader(a.status)
-		default:
-			writeJSON(w, a.status, a.body)
-		}
-	}
+	return apiCallFailing(h.failElection, fn)
 }
 
 // electionRaw is an endpoint whose body is an object of package voting
