@@ -760,20 +760,10 @@ func (s *Service) close(ctx context.Context, tx *store.Tx, officer int64, e *Ele
 // Voting stops at the closing time whether or not this runs: it only
 // writes the step into the log sooner.
 func (s *Service) CloseDue(ctx context.Context) (int, error) {
-	rows, err := s.db().Query(ctx, "SELECT id FROM elections WHERE state = ?", Open)
+	ids, err := store.IDs(s.db().Query(ctx, "SELECT id FROM elections WHERE state = ?", Open))
 	if err != nil {
 		return 0, err
 	}
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return 0, err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
 	n := 0
 	for _, id := range ids {
 		err := s.db().InTx(ctx, func(tx *store.Tx) error {

@@ -59,19 +59,10 @@ func (s *Service) FindAccounts(ctx context.Context, p *Principal, query string, 
 		}
 		rows, err = s.db.Query(ctx, "SELECT id FROM accounts WHERE email_index = ?", s.emailIndex(email))
 	}
+	ids, err := store.IDs(rows, err)
 	if err != nil {
 		return nil, err
 	}
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
 	out := make([]Account, 0, len(ids))
 	for _, id := range ids {
 		a, err := s.Account(ctx, id)

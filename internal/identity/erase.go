@@ -55,21 +55,11 @@ func (s *Service) erase(ctx context.Context, actor, id int64) error {
 // was unreadable anyway). It runs at start-up; each purge is an audit
 // entry, like the erasure it completes.
 func (s *Service) PurgeErasedAccounts(ctx context.Context) (int, error) {
-	rows, err := s.db.Query(ctx, `SELECT a.id FROM accounts a JOIN subject_keys k ON k.subject = 'account:' || CAST(a.id AS TEXT)
-		WHERE k.erased_at IS NOT NULL`)
+	ids, err := store.IDs(s.db.Query(ctx, `SELECT a.id FROM accounts a JOIN subject_keys k ON k.subject = 'account:' || CAST(a.id AS TEXT)
+		WHERE k.erased_at IS NOT NULL`))
 	if err != nil {
 		return 0, err
 	}
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return 0, err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
 	for _, id := range ids {
 		if err := s.db.InTx(ctx, func(tx *store.Tx) error {
 			if _, err := tx.Exec(ctx, "DELETE FROM mail_outbox WHERE subject_ref = ?", Subject(id)); err != nil {

@@ -297,20 +297,12 @@ func (q *Requests) DueSoon(ctx context.Context) ([]Request, error) {
 	now := q.now()
 	var ids []int64
 	err := q.db.InTx(ctx, func(tx *store.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT id FROM subject_requests WHERE closed_at IS NULL AND reminded_at IS NULL AND due_at <= ?`,
-			store.Micros(now.Add(RequestReminder)))
+		var err error
+		ids, err = store.IDs(tx.Query(ctx, `SELECT id FROM subject_requests WHERE closed_at IS NULL AND reminded_at IS NULL AND due_at <= ?`,
+			store.Micros(now.Add(RequestReminder))))
 		if err != nil {
 			return err
 		}
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return err
-			}
-			ids = append(ids, id)
-		}
-		rows.Close()
 		for _, id := range ids {
 			if _, err := tx.Exec(ctx, "UPDATE subject_requests SET reminded_at = ? WHERE id = ?", store.Micros(now), id); err != nil {
 				return err

@@ -404,3 +404,23 @@ func Micros(t time.Time) int64 { return t.UnixMicro() }
 
 // FromMicros converts a stored time back to a time.Time in UTC.
 func FromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+// IDs reads a query's single int64 column, closing rows, for the
+// common "which rows" query before a loop over them:
+//
+//	ids, err := store.IDs(db.Query(ctx, "SELECT id FROM t WHERE ...", args...))
+func IDs(rows *sql.Rows, err error) ([]int64, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}

@@ -62,21 +62,8 @@ var spaceColumns = []opendata.ColumnDoc{
 
 // closedSpaces lists the closed spaces of kind, oldest first.
 func closedSpaces(ctx context.Context, db *store.DB, p *participation.Service, kind string) ([]*participation.Space, error) {
-	rows, err := db.Query(ctx, "SELECT id FROM spaces WHERE kind = ? ORDER BY id", kind)
+	ids, err := store.IDs(db.Query(ctx, "SELECT id FROM spaces WHERE kind = ? ORDER BY id", kind))
 	if err != nil {
-		return nil, err
-	}
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	var out []*participation.Space
