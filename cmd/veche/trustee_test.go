@@ -118,7 +118,17 @@ func TestTrusteeCeremonyThroughFiles(t *testing.T) {
 	good, _ := os.ReadFile(shareFile)
 	var m map[string]any
 	json.Unmarshal(good, &m)
-	m["ciphertext"] = strings.Replace(m["ciphertext"].(string), "A", "B", 1)
+	// Change one character of the ciphertext for another of its alphabet
+	// (a fixed place; replacing a given letter did nothing when the
+	// ciphertext happened not to contain it).
+	ct := []byte(m["ciphertext"].(string))
+	i := len(ct) / 2
+	if ct[i] == 'B' {
+		ct[i] = 'C'
+	} else {
+		ct[i] = 'B'
+	}
+	m["ciphertext"] = string(ct)
 	bad, _ := json.Marshal(m)
 	os.WriteFile(shareFile, bad, 0o644)
 	code, _, errOut := runCmd(t, trusteePass+"\n", "trustee", "receive", "--ceremony", cdir, "--dir", secrets[3], "--passphrase-stdin")
