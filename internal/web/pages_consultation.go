@@ -60,21 +60,26 @@ func viewerID(c *reqCtx) int64 {
 	return c.principal.AccountID
 }
 
+// consultationFromPath is the consultation the request's {id} names.
+func (s *Server) consultationFromPath(r *http.Request) (*consultation.Consultation, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return nil, err
+	}
+	return s.sp.consultations.Get(r.Context(), id)
+}
+
 func (s *Server) consultationPage(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 	s.renderConsultation(w, r, c, http.StatusOK, nil, nil)
 }
 
 func (s *Server) renderConsultation(w http.ResponseWriter, r *http.Request, c *reqCtx, status int, form map[string][]string, errs validate.Errors) {
-	id, err := pathID(r)
+	con, err := s.consultationFromPath(r)
 	if err != nil {
 		s.fail(w, r, c, err)
 		return
 	}
-	con, err := s.sp.consultations.Get(r.Context(), id)
-	if err != nil {
-		s.fail(w, r, c, err)
-		return
-	}
+	id := con.Space.ID
 	section := formInt(r.URL.Query().Get("section"))
 	page, err := s.sp.consultations.Comments(r.Context(), id, section, viewerID(c), int(formInt(r.URL.Query().Get("page"))))
 	if err == nil {
@@ -248,16 +253,12 @@ func (s *Server) reportPage(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 }
 
 func (s *Server) renderReport(w http.ResponseWriter, r *http.Request, c *reqCtx, status int, form map[string][]string, errs validate.Errors) {
-	id, err := pathID(r)
+	con, err := s.consultationFromPath(r)
 	if err != nil {
 		s.fail(w, r, c, err)
 		return
 	}
-	con, err := s.sp.consultations.Get(r.Context(), id)
-	if err != nil {
-		s.fail(w, r, c, err)
-		return
-	}
+	id := con.Space.ID
 	outcomes, err := s.sp.consultations.Outcomes(r.Context(), id)
 	if err != nil {
 		s.fail(w, r, c, err)
@@ -310,11 +311,7 @@ func (s *Server) apiCreateConsultation(r *http.Request, c *reqCtx, b *consultati
 }
 
 func (s *Server) apiConsultation(r *http.Request, c *reqCtx, _ *emptyBody) (answer, error) {
-	id, err := pathID(r)
-	if err != nil {
-		return answer{}, err
-	}
-	con, err := s.sp.consultations.Get(r.Context(), id)
+	con, err := s.consultationFromPath(r)
 	if err != nil {
 		return answer{}, err
 	}
