@@ -23,6 +23,11 @@ type Entry struct {
 	Subject string            // pseudonym of what/whom it was done to ("" if none)
 	Digest  string            // optional digest of content, "sha256:<hex>"
 	Detail  map[string]string // optional small public facts, e.g. {"role":"admin"}; no personal data
+	// At is when it happened, if the caller decided something by that
+	// very instant (a ballot cast before the close); zero stamps the
+	// entry when it is appended. Either way the stamp is the log's claim,
+	// signed with the rest of the entry.
+	At time.Time
 }
 
 // Limits on an entry, so that the log stays small and public facts stay

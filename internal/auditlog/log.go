@@ -135,7 +135,11 @@ func GenerateKey(origin string) (signerKey, verifierKey string, err error) {
 // if tx commits, and is then sequenced within moments. A rolled-back
 // transaction leaves no trace in the log.
 func (l *Log) Append(ctx context.Context, tx *store.Tx, e Entry) error {
-	b, err := e.Encode(l.now())
+	at := e.At
+	if at.IsZero() {
+		at = l.now()
+	}
+	b, err := e.Encode(at)
 	if err != nil {
 		return err
 	}

@@ -119,11 +119,16 @@ func (s *Service) Cast(ctx context.Context, account, id int64, body []byte) (*Re
 	h := b.Hash()
 	rc := &Receipt{TrackingCode: b.TrackingCode(), BallotHash: hex.EncodeToString(h[:])}
 	err = s.db().InTx(ctx, func(tx *store.Tx) error {
+		// One instant decides whether voting is open and stamps the cast
+		// in the log and the box: the verifier checks the log's stamp
+		// against the voting period, so a ballot accepted a moment before
+		// the close must not be logged a moment after it.
 		now := s.Now()
 		e, err := s.get(ctx, tx, id)
 		if err != nil {
 			return err
 		}
+		e.State = e.stateAt(now)
 		if err := e.checkPeriod(); err != nil {
 			return err
 		}
@@ -166,7 +171,7 @@ func (s *Service) Cast(ctx context.Context, account, id int64, body []byte) (*Re
 		}
 		// No actor and no digest: the log shows that a ballot was cast, not
 		// by whom, in the form package record's verifier reads.
-		return s.audit(ctx, tx, record.CastAction, 0, e, "", record.CastDetail(e.ManifestID, b))
+		return s.auditAt(ctx, tx, now, record.CastAction, 0, e, "", record.CastDetail(e.ManifestID, b))
 	})
 	if err != nil {
 		return nil, err

@@ -262,11 +262,16 @@ func (s *Service) db() *store.DB { return s.p.DB() }
 // audit appends an election entry: detail always names the election by
 // its manifest id.
 func (s *Service) audit(ctx context.Context, tx *store.Tx, action string, actor int64, e *Election, digest string, detail map[string]string) error {
+	return s.auditAt(ctx, tx, time.Time{}, action, actor, e, digest, detail)
+}
+
+// auditAt is audit with the entry stamped at (zero: when appended).
+func (s *Service) auditAt(ctx context.Context, tx *store.Tx, at time.Time, action string, actor int64, e *Election, digest string, detail map[string]string) error {
 	d := map[string]string{"election": e.ManifestID}
 	for k, v := range detail {
 		d[k] = v
 	}
-	return s.p.Audit(ctx, tx, action, actor, digest, d)
+	return s.p.AuditAt(ctx, tx, at, action, actor, digest, d)
 }
 
 // ContestInput is a contest as an officer writes it: its options'
@@ -338,8 +343,10 @@ func (s *Service) manifest(ctx context.Context, q queryer, id string, in *Input)
 				e.Add(f+".min", "out_of_range", map[string]any{"min": 0, "max": 1})
 			}
 		case voting.ChooseUpTo:
-			if ct.Max < 1 || ct.Max > len(options) {
-				e.Add(f+".max", "out_of_range", map[string]any{"min": 1, "max": max(1, len(options))})
+			// With fewer than two answers the answers are what is wrong,
+			// said below; "between 1 and 1" would only confuse.
+			if len(options) >= 2 && (ct.Max < 1 || ct.Max > len(options)) {
+				e.Add(f+".max", "out_of_range", map[string]any{"min": 1, "max": len(options)})
 			}
 			if ct.Min < 0 || ct.Min > ct.Max {
 				e.Add(f+".min", "out_of_range", map[string]any{"min": 0, "max": max(ct.Max, 0)})
@@ -350,10 +357,9 @@ func (s *Service) manifest(ctx context.Context, q queryer, id string, in *Input)
 		switch {
 		case c.Kind == voting.YesNo && len(options) != 2:
 			e.Add(f+".options", "election_options_exactly", map[string]any{"n": 2})
-		case len(options) < 2 && c.Kind != voting.ChooseUpTo:
+		case len(options) < 2:
+			// Even "choose up to" needs two: one answer is no choice.
 			e.Add(f+".options", "election_too_few_options", map[string]any{"min": 2})
-		case len(options) == 0:
-			e.Add(f+".options", "election_too_few_options", map[string]any{"min": 1})
 		case len(options) > voting.MaxOptions:
 			e.Add(f+".options", "too_many", map[string]any{"max": voting.MaxOptions})
 		}
@@ -639,6 +645,36 @@ func (s *Service) summaries(ctx context.Context, q string, args ...any) ([]Summa
 			return nil, err
 		}
 		out = append(out, Summary{ID: e.ID, ProcessID: e.ProcessID, Title: e.Title, State: e.State, Opens: e.Opens(), Closes: e.Closes()})
+	}
+	return out, rows.Err()
+}
+
+// TrusteeAccount is an account that may be named a trustee: it holds the
+// trustee role. TwoStep says it has two-step sign-in on, without which a
+// trustee cannot send ceremony messages.
+type TrusteeAccount struct {
+	Account int64
+	TwoStep bool
+}
+
+// TrusteeAccounts lists the accounts holding the trustee role, by
+// number, for the officer choosing trustees. It names no one: the
+// officer asks each trustee for their account number (on their account
+// page) and matches it here.
+func (s *Service) TrusteeAccounts(ctx context.Context) ([]TrusteeAccount, error) {
+	rows, err := s.db().Query(ctx, `SELECT r.account_id, COALESCE(t.enabled, FALSE) FROM account_roles r
+		LEFT JOIN totp_credentials t ON t.account_id = r.account_id WHERE r.role = ? ORDER BY r.account_id`, string(identity.RoleTrustee))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []TrusteeAccount
+	for rows.Next() {
+		var a TrusteeAccount
+		if err := rows.Scan(&a.Account, &a.TwoStep); err != nil {
+			return nil, err
+		}
+		out = append(out, a)
 	}
 	return out, rows.Err()
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/veche/veche/internal/auditlog"
 	"github.com/veche/veche/internal/election"
 	"github.com/veche/veche/internal/election/electiontest"
 	"github.com/veche/veche/internal/participation"
@@ -18,6 +19,7 @@ import (
 	"github.com/veche/veche/internal/validate"
 	"github.com/veche/veche/internal/voting"
 	"github.com/veche/veche/internal/voting/dkg"
+	"github.com/veche/veche/internal/voting/record"
 )
 
 // fixture is an election with three trustees (any two decrypt) whose key
@@ -373,6 +375,50 @@ func TestCloseDueRecordsTheCloseOfElectionsPastTheirClosingTime(t *testing.T) {
 		}
 		if closes != 1 {
 			t.Fatalf("election.closed entries: %d, want 1", closes)
+		}
+	})
+}
+
+// TestCastAtTheCloseIsLoggedBeforeIt: a ballot accepted a microsecond
+// before the close is stamped in the log at the instant the ballot box
+// decided by, the same as its cast_at, so the record's verifier (which
+// checks each cast entry's time against the voting period) does not
+// find an honest ballot cast "after the close" because the entry was
+// written a moment later. One microsecond after, the ballot is refused.
+func TestCastAtTheCloseIsLoggedBeforeIt(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newOpenElection(t, db, participation.Eligibility{})
+		ctx := t.Context()
+		closes := f.e.Closes()
+		f.env.Now = closes.Add(-time.Microsecond)
+		if _, err := f.s.Cast(ctx, f.voters[0], f.e.ID, f.ballot(t, 0, voting.Choices{"c1": {"o1"}, "c2": {"o1"}})); err != nil {
+			t.Fatalf("a microsecond before the close: %v", err)
+		}
+		var castAt int64
+		if err := db.QueryRow(ctx, "SELECT cast_at FROM election_ballots WHERE election_id = ?", f.e.ID).Scan(&castAt); err != nil {
+			t.Fatal(err)
+		}
+		rows, err := db.Query(ctx, "SELECT entry FROM auditlog_pending ORDER BY id")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var stamped []time.Time
+		for rows.Next() {
+			var b []byte
+			if err := rows.Scan(&b); err != nil {
+				t.Fatal(err)
+			}
+			if r, err := auditlog.ParseRecord(b); err == nil && r.Action == record.CastAction {
+				stamped = append(stamped, r.Time)
+			}
+		}
+		if len(stamped) != 1 || !stamped[0].Before(closes) || !stamped[0].Equal(store.FromMicros(castAt)) {
+			t.Errorf("the cast is stamped %v in the log and %v in the box; voting closes at %v", stamped, store.FromMicros(castAt), closes)
+		}
+		f.env.Now = closes
+		if _, err := f.s.Cast(ctx, f.voters[1], f.e.ID, f.ballot(t, 1, voting.Choices{"c1": {"o1"}, "c2": {"o1"}})); err == nil {
+			t.Error("a ballot at the closing instant was accepted")
 		}
 	})
 }

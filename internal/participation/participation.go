@@ -92,7 +92,13 @@ func (s *Service) Pseudonym(account int64) string {
 // account that acted (0 for the system); detail holds public facts such as
 // the space and item numbers.
 func (s *Service) Audit(ctx context.Context, tx *store.Tx, action string, actor int64, digest string, detail map[string]string) error {
-	return s.log.Append(ctx, tx, auditlog.Entry{Action: action, Actor: s.Pseudonym(actor), Digest: digest, Detail: detail})
+	return s.AuditAt(ctx, tx, time.Time{}, action, actor, digest, detail)
+}
+
+// AuditAt is Audit with the entry stamped at, the instant the caller
+// decided by, rather than when the entry is appended (zero: then).
+func (s *Service) AuditAt(ctx context.Context, tx *store.Tx, at time.Time, action string, actor int64, digest string, detail map[string]string) error {
+	return s.log.Append(ctx, tx, auditlog.Entry{Action: action, Actor: s.Pseudonym(actor), Digest: digest, Detail: detail, At: at})
 }
 
 // Handle is the public name of a participant in one process who has not

@@ -119,6 +119,12 @@ func electionForm(in election.Input) url.Values {
 // or to change a draft.
 func (h *electionWeb) renderElectionForm(w http.ResponseWriter, r *http.Request, c *reqCtx, status int, e *election.Election, form url.Values, errs validate.Errors) {
 	data := map[string]any{"Election": e, "Rows": make([]struct{}, contestRows), "Kinds": contestKinds}
+	trustees, err := h.el.TrusteeAccounts(r.Context())
+	if err != nil {
+		h.failElection(w, r, c, err)
+		return
+	}
+	data["TrusteeAccounts"] = trustees
 	if e == nil {
 		processes, err := h.sp.core.Processes(r.Context())
 		if err != nil {

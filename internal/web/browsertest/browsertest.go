@@ -16,6 +16,10 @@
 // "required" (CI sets it): then they fail. VECHE_BROWSER_TESTS=off skips
 // them on purpose.
 //
+// Set VECHE_SCREENSHOTS to a directory to keep a full-page PNG of every
+// step a test names with [Page.Screenshot]: a walk-through to review by
+// eye what the tests check by rule.
+//
 // The package is test support: only _test.go files import it. A test
 // package that uses it should stop the browser at the end of its run:
 //
@@ -46,6 +50,10 @@ const (
 	EnvChromium = "VECHE_CHROMIUM"
 	// EnvAxe names axe.min.js, instead of tools/a11y/node_modules/axe-core.
 	EnvAxe = "VECHE_AXE_JS"
+	// EnvScreenshots names a directory: [Page.Screenshot] then saves each
+	// page it is asked for there, for a person to look at. Unset, it
+	// does nothing.
+	EnvScreenshots = "VECHE_SCREENSHOTS"
 )
 
 // ActionTimeout bounds each browser action (a page load, a click, a check).

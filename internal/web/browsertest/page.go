@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -247,4 +249,30 @@ func (p *Page) settle() {
 func jsString(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
+}
+
+// Screenshot saves the whole page, as the reader would scroll through it,
+// as NAME.png in the directory VECHE_SCREENSHOTS names, and does nothing
+// when it is unset. Names should sort in the order of the walk-through,
+// e.g. "03-officer-draft".
+func (p *Page) Screenshot(name string) {
+	p.t.Helper()
+	dir := os.Getenv(EnvScreenshots)
+	if dir == "" {
+		return
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		p.fatalf("screenshot %s: %v", name, err)
+	}
+	p.settle()
+	ctx, cancel := p.timeout()
+	defer cancel()
+	// Quality 100 asks Chromium for PNG, lossless, rather than JPEG.
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		p.fatalf("screenshot %s: %v", name, err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+		p.fatalf("screenshot %s: %v", name, err)
+	}
 }
