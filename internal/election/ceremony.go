@@ -346,6 +346,68 @@ type CeremonyStatus struct {
 	Outcome *dkg.Outcome
 	// Problem is why the record does not verify, once results are in.
 	Problem string
+	// Fingerprints are the commitments' fingerprints, by trustee: what
+	// each trustee reads to the others over a channel the server does not
+	// control, to confirm the commitment shown for them is theirs.
+	Fingerprints map[uint32]string
+	// Accused are the trustees some complaint names, in order: each must
+	// answer before anyone confirms the result.
+	Accused []uint32
+}
+
+// The steps of `veche trustee`, as CeremonyStatus.Next names them.
+const (
+	StepInit    = "init"    // make and send the commitment
+	StepShares  = "shares"  // send the encrypted shares
+	StepReceive = "receive" // check the shares received; send the complaint (empty if none)
+	StepAnswer  = "answer"  // reveal the shares someone complained about
+	StepFinish  = "finish"  // confirm the result
+	StepWait    = "wait"    // nothing to do until the others have sent theirs
+	StepDone    = "done"    // this trustee has done everything
+)
+
+// Next is trustee i's next step of the ceremony and, when it is to wait,
+// whom for. It follows the order the relay accepts messages in
+// (PostMessage): commitments from everyone before shares, shares before
+// complaints, every complaint before answers and results, and an
+// accused trustee's answer before anyone confirms.
+func (c *CeremonyStatus) Next(i uint32) (step string, waitingFor []uint32) {
+	has := func(kind string, j uint32) bool { return slices.Contains(c.Received[kind], j) }
+	n := int(c.Trustees)
+	var unanswered []uint32
+	for _, a := range c.Accused {
+		if !has(KindAnswer, a) {
+			unanswered = append(unanswered, a)
+		}
+	}
+	var dealing []uint32 // other dealers whose shares are not all in
+	for _, j := range c.Waiting(KindShare) {
+		if j != i {
+			dealing = append(dealing, j)
+		}
+	}
+	results := len(c.Received[KindResult]) > 0
+	switch {
+	case !has(KindCommitment, i):
+		return StepInit, nil
+	case len(c.Received[KindCommitment]) < n:
+		return StepWait, c.Waiting(KindCommitment)
+	case !has(KindShare, i):
+		return StepShares, nil
+	case !has(KindComplaint, i) && len(dealing) > 0:
+		return StepWait, dealing
+	case !has(KindComplaint, i):
+		return StepReceive, nil
+	case len(c.Received[KindComplaint]) < n:
+		return StepWait, c.Waiting(KindComplaint)
+	case slices.Contains(unanswered, i) && !results:
+		return StepAnswer, nil
+	case len(unanswered) > 0 && !results:
+		return StepWait, unanswered
+	case !has(KindResult, i):
+		return StepFinish, nil
+	}
+	return StepDone, nil
 }
 
 // Waiting lists the trustees whose message of kind is still missing.
@@ -391,12 +453,21 @@ func (s *Service) Ceremony(ctx context.Context, id int64) (*CeremonyStatus, erro
 	for _, v := range st.Received {
 		slices.Sort(v)
 	}
-	if len(st.Received[KindCommitment]) < int(cer.Trustees) {
-		return st, nil
-	}
 	r, err := buildRecord(cer, public)
 	if err != nil {
 		return nil, err
+	}
+	st.Fingerprints = map[uint32]string{}
+	for _, c := range r.Commitments {
+		st.Fingerprints[c.Trustee] = c.Fingerprint()
+	}
+	for i := uint32(1); i <= cer.Trustees; i++ {
+		if slices.ContainsFunc(r.Complaints, func(c *dkg.Complaint) bool { return c.Accuses(i) }) {
+			st.Accused = append(st.Accused, i)
+		}
+	}
+	if len(st.Received[KindCommitment]) < int(cer.Trustees) {
+		return st, nil
 	}
 	if len(r.Results) > 0 {
 		if o, err := dkg.Verify(r); err == nil {

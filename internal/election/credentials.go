@@ -5,8 +5,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"strconv"
+	"strings"
 
 	"github.com/veche/veche/internal/store"
+	"github.com/veche/veche/internal/validate"
 	"github.com/veche/veche/internal/voting"
 )
 
@@ -123,6 +125,136 @@ func (s *Service) PublishCredentials(ctx context.Context, authority, id int64, c
 		return nil, err
 	}
 	return s.Get(ctx, id)
+}
+
+// MaxCredentialsPerFile bounds the credentials the authority may upload
+// as one public-credentials.json (ReplaceCredentials): the page's upload
+// limit. Larger lists go through the API in parts.
+const MaxCredentialsPerFile = 500_000
+
+// ReplaceCredentials is the credential authority's one-step upload: the
+// whole public-credentials.json with the count and digest `veche
+// credentials generate` printed. In one transaction it checks the list,
+// the count and the digest, replaces whatever was uploaded before and not
+// published, and publishes the list. Anything wrong is a validate error
+// on the field at fault ("credentials", "count" or "digest") and changes
+// nothing.
+func (s *Service) ReplaceCredentials(ctx context.Context, authority, id int64, list CredentialList, count int, digest string) (*Election, error) {
+	now := s.Now()
+	err := s.db().InTx(ctx, func(tx *store.Tx) error {
+		e, err := s.lock(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if e.stored != Credentials {
+			return &StateError{State: e.State, Want: []string{Credentials}}
+		}
+		var v validate.Errors
+		switch {
+		case len(list.Credentials) == 0:
+			v.Add("credentials", "credentials_file_empty", nil)
+		case len(list.Credentials) > MaxCredentialsPerFile:
+			v.Add("credentials", "too_many", map[string]any{"max": MaxCredentialsPerFile})
+		case list.Election != e.ManifestID:
+			v.Add("credentials", "credentials_file_other_election", map[string]any{"election": list.Election, "want": e.ManifestID})
+		default:
+			if i, problem := checkCredentials(list.Credentials); problem != "" {
+				v.Add("credentials", problem, map[string]any{"n": i + 1})
+			}
+		}
+		if err := v.Err(); err != nil {
+			return err
+		}
+		if count != len(list.Credentials) {
+			v.Add("count", "credentials_count_mismatch", map[string]any{"n": len(list.Credentials)})
+		}
+		got := CredentialsDigest(list.Credentials)
+		if digest != got {
+			v.Add("digest", "credentials_digest_mismatch", nil)
+		}
+		if err := v.Err(); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, "DELETE FROM election_credentials WHERE election_id = ?", id); err != nil {
+			return err
+		}
+		// Many rows a statement: a list of 500,000 is then 2,500 round
+		// trips to PostgreSQL rather than half a million.
+		const rowsPerInsert = 200
+		for from := 0; from < len(list.Credentials); from += rowsPerInsert {
+			part := list.Credentials[from:min(from+rowsPerInsert, len(list.Credentials))]
+			q := "INSERT INTO election_credentials (election_id, position, credential) VALUES " + strings.Repeat("(?, ?, ?), ", len(part)-1) + "(?, ?, ?)"
+			args := make([]any, 0, 3*len(part))
+			for i, c := range part {
+				args = append(args, id, from+i+1, c)
+			}
+			if _, err := tx.Exec(ctx, q, args...); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.Exec(ctx, "UPDATE elections SET credentials = ?, state = ?, credentials_digest = ?, credentials_at = ? WHERE id = ?",
+			len(list.Credentials), Ready, got, store.Micros(now), id); err != nil {
+			return err
+		}
+		if e.Credentials > 0 {
+			if err := s.audit(ctx, tx, "election.credentials_discarded", authority, e, "", map[string]string{"count": strconv.Itoa(e.Credentials)}); err != nil {
+				return err
+			}
+		}
+		if err := s.audit(ctx, tx, "election.credentials_added", authority, e, "sha256:"+got,
+			map[string]string{"count": strconv.Itoa(count), "total": strconv.Itoa(count)}); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, "election.credentials_published", authority, e, "sha256:"+got, map[string]string{"count": strconv.Itoa(count)})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Get(ctx, id)
+}
+
+// DiscardCredentials deletes the credentials uploaded and not yet
+// published, so that an authority whose parts went wrong (a part sent
+// twice, the wrong file) can upload the list again. It returns how many
+// were discarded.
+func (s *Service) DiscardCredentials(ctx context.Context, authority, id int64) (int, error) {
+	var n int
+	err := s.db().InTx(ctx, func(tx *store.Tx) error {
+		e, err := s.lock(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if e.stored != Credentials {
+			return &StateError{State: e.State, Want: []string{Credentials}}
+		}
+		if _, err := tx.Exec(ctx, "DELETE FROM election_credentials WHERE election_id = ?", id); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, "UPDATE elections SET credentials = 0 WHERE id = ?", id); err != nil {
+			return err
+		}
+		n = e.Credentials
+		return s.audit(ctx, tx, "election.credentials_discarded", authority, e, "", map[string]string{"count": strconv.Itoa(n)})
+	})
+	return n, err
+}
+
+// checkCredentials finds the first credential that is not a valid public
+// credential or repeats one before it: its position and the problem's
+// code, or "" when all are good.
+func checkCredentials(creds []string) (int, string) {
+	seen := make(map[string]bool, len(creds))
+	for i, c := range creds {
+		var pc voting.PublicCredential
+		if err := pc.UnmarshalText([]byte(c)); err != nil {
+			return i, "credentials_file_invalid"
+		}
+		if seen[c] {
+			return i, "credentials_file_duplicate"
+		}
+		seen[c] = true
+	}
+	return 0, ""
 }
 
 // credentials returns the public credentials in upload order.

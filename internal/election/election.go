@@ -731,6 +731,49 @@ func (s *Service) StartCeremony(ctx context.Context, officer, id int64) (*Electi
 	return s.Get(ctx, id)
 }
 
+// CancelCeremony abandons a key ceremony that cannot finish — a trustee
+// who never sends, one who lost their passphrase half-way, a record that
+// does not verify — and makes the election a draft again, so that the
+// officer can change the trustees and start a new ceremony. The relayed
+// messages are deleted (the audit log keeps an entry for each) and the
+// election gets a new id: the abandoned ceremony's messages and the
+// trustees' secrets for it name the old id, so none of them can slip
+// into the new one. Once the key is fixed there is nothing to cancel.
+func (s *Service) CancelCeremony(ctx context.Context, officer, id int64) (*Election, error) {
+	err := s.db().InTx(ctx, func(tx *store.Tx) error {
+		e, err := s.lock(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if e.stored != Ceremony {
+			return &StateError{State: e.State, Want: []string{Ceremony}}
+		}
+		res, err := tx.Exec(ctx, "DELETE FROM election_messages WHERE election_id = ?", id)
+		if err != nil {
+			return err
+		}
+		discarded, _ := res.RowsAffected()
+		previous := e.ManifestID
+		m := *e.Manifest // shared with the parse cache: copy before changing
+		m.ID = newManifestID(e.ID)
+		mj, err := m.MarshalJSON()
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, "UPDATE elections SET state = ?, manifest_id = ?, manifest = ?, ceremony = '', ceremony_at = NULL WHERE id = ?",
+			Draft, m.ID, string(mj), id); err != nil {
+			return err
+		}
+		e.ManifestID = m.ID
+		return s.audit(ctx, tx, "election.ceremony_cancelled", officer, e, "", map[string]string{
+			"previous": previous, "messages": strconv.FormatInt(discarded, 10)})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Get(ctx, id)
+}
+
 // Open lets the election take ballots during its voting period, once the
 // key is fixed and the credentials are published.
 func (s *Service) Open(ctx context.Context, officer, id int64) (*Election, error) {

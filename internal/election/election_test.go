@@ -422,3 +422,212 @@ func TestCastAtTheCloseIsLoggedBeforeIt(t *testing.T) {
 		}
 	})
 }
+
+// TestCancelledCeremonyStartsAgainWithOtherTrustees: trustee 3 never
+// sends a commitment, so the ceremony cannot go on; each trustee's next
+// step says so. The officer cancels it: the election is a draft again
+// under a new id, the messages are gone, trustee 3 is replaced, and a
+// new ceremony fixes the key. A commitment of the abandoned ceremony is
+// refused by the new one. Cancelling outside a ceremony is refused.
+func TestCancelledCeremonyStartsAgainWithOtherTrustees(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newDraft(t, db, participation.Eligibility{})
+		ctx := t.Context()
+		if _, err := f.s.CancelCeremony(ctx, f.officer, f.e.ID); !errors.As(err, new(*election.StateError)) {
+			t.Fatalf("cancelling a draft's ceremony: %v", err)
+		}
+		if _, err := f.s.StartCeremony(ctx, f.officer, f.e.ID); err != nil {
+			t.Fatal(err)
+		}
+		files, err := f.s.CeremonyFiles(ctx, f.e.ID, f.trustees[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		cer, err := dkg.ParseCeremony(files[dkg.CeremonyFile])
+		if err != nil {
+			t.Fatal(err)
+		}
+		var old []byte
+		for i := uint32(1); i <= 2; i++ {
+			tr, err := dkg.NewTrustee(cer, i)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := tr.Commitment()
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := c.MarshalJSON()
+			if _, err := f.s.PostMessage(ctx, f.trustees[i-1], f.e.ID, b); err != nil {
+				t.Fatalf("trustee %d's commitment: %v", i, err)
+			}
+			if i == 1 {
+				old = b
+			}
+		}
+		st, err := f.s.Ceremony(ctx, f.e.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, want := range []string{election.StepWait, election.StepWait, election.StepInit} {
+			step, waiting := st.Next(uint32(i + 1))
+			if step != want || (step == election.StepWait && fmt.Sprint(waiting) != "[3]") {
+				t.Errorf("trustee %d's next step: %s %v, want %s", i+1, step, waiting, want)
+			}
+		}
+		if len(st.Fingerprints) != 2 || st.Fingerprints[1] == "" {
+			t.Errorf("fingerprints %v", st.Fingerprints)
+		}
+
+		before := f.e.ManifestID
+		e, err := f.s.CancelCeremony(ctx, f.officer, f.e.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.State != election.Draft || e.ManifestID == before || e.Manifest.ID != e.ManifestID || len(e.CeremonyJSON) != 0 {
+			t.Fatalf("after cancelling: state %s, id %s (was %s), manifest id %s", e.State, e.ManifestID, before, e.Manifest.ID)
+		}
+		if n := count(t, db, "SELECT COUNT(*) FROM election_messages WHERE election_id = ?", e.ID); n != 0 {
+			t.Errorf("%d messages kept", n)
+		}
+		if got := f.env.Entries(t); got[len(got)-1] != "election.ceremony_cancelled" {
+			t.Errorf("the last audit entry is %s", got[len(got)-1])
+		}
+
+		// A new trustee replaces the one who never came.
+		nt := f.env.Account(t)
+		grant(t, f.env, nt, "trustee")
+		f.trustees[2] = nt
+		in := e.Input()
+		in.Trustees = f.trustees
+		if _, err := f.s.Update(ctx, f.officer, e.ID, in); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.s.StartCeremony(ctx, f.officer, e.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.s.PostMessage(ctx, f.trustees[0], e.ID, old); refusal(err) != "message_invalid" {
+			t.Errorf("the abandoned ceremony's commitment in the new one: %v", err)
+		}
+		f.e = e
+		electiontest.RunCeremony(t, 3, f.relay(t))
+		if e, err = f.s.Get(ctx, e.ID); err != nil || e.State != election.Credentials || e.JointKey == nil {
+			t.Fatalf("after the new ceremony: %v, state %s", err, e.State)
+		}
+		st, err = f.s.Ceremony(ctx, e.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if step, _ := st.Next(1); step != election.StepDone {
+			t.Errorf("after the ceremony, trustee 1's next step is %s", step)
+		}
+	})
+}
+
+// TestNextStepFollowsTheCeremony walks a ceremony message by message and
+// checks each trustee's next step against what the relay accepts.
+func TestNextStepFollowsTheCeremony(t *testing.T) {
+	f := newDraft(t, storetest.SQLite(t), participation.Eligibility{})
+	ctx := t.Context()
+	if _, err := f.s.StartCeremony(ctx, f.officer, f.e.ID); err != nil {
+		t.Fatal(err)
+	}
+	var seen []string
+	relay := f.relay(t)
+	post := relay.Post
+	relay.Post = func(i uint32, body []byte) error {
+		st, err := f.s.Ceremony(ctx, f.e.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		step, _ := st.Next(i)
+		seen = append(seen, fmt.Sprintf("%d:%s", i, step))
+		return post(i, body)
+	}
+	electiontest.RunCeremony(t, 3, relay)
+	// Each trustee's step before each of its messages: the commitment,
+	// two shares (the second after the first is in: still "shares"), the
+	// complaint, the result.
+	want := "1:init 2:init 3:init 1:shares 1:shares 2:shares 2:shares 3:shares 3:shares 1:receive 2:receive 3:receive 1:finish 2:finish 3:finish"
+	if got := strings.Join(seen, " "); got != want {
+		t.Errorf("next steps:\n got %s\nwant %s", got, want)
+	}
+}
+
+// TestReplaceCredentialsInOneStep: the authority's whole file, count and
+// digest publish the list in one step, replacing a wrong part uploaded
+// before; a wrong count, digest, file or election is refused on its field
+// and changes nothing; a part can also be discarded on its own.
+func TestReplaceCredentialsInOneStep(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newDraft(t, db, participation.Eligibility{})
+		ctx := t.Context()
+		if _, err := f.s.StartCeremony(ctx, f.officer, f.e.ID); err != nil {
+			t.Fatal(err)
+		}
+		electiontest.RunCeremony(t, 3, f.relay(t))
+		e, err := f.s.Get(ctx, f.e.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ca := f.env.Account(t)
+		list := election.CredentialList{Election: e.ManifestID}
+		for range 450 {
+			c, err := voting.NewCredential(e.ManifestID, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			list.Credentials = append(list.Credentials, c.Public().String())
+		}
+		digest := election.CredentialsDigest(list.Credentials)
+		// A wrong part first: the first ten twice over.
+		if _, err := f.s.AddCredentials(ctx, ca, e.ID, election.CredentialList{Election: e.ManifestID, Credentials: list.Credentials[:10]}); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := f.s.DiscardCredentials(ctx, ca, e.ID); err != nil || n != 10 {
+			t.Fatalf("discard: %d, %v", n, err)
+		}
+		if _, err := f.s.AddCredentials(ctx, ca, e.ID, election.CredentialList{Election: e.ManifestID, Credentials: list.Credentials[:10]}); err != nil {
+			t.Fatalf("the same part again after discarding: %v", err)
+		}
+		bad := func(l election.CredentialList, count int, digest string) string {
+			_, err := f.s.ReplaceCredentials(ctx, ca, e.ID, l, count, digest)
+			var v validate.Errors
+			if !errors.As(err, &v) {
+				return fmt.Sprint(err)
+			}
+			return v[0].Field + ":" + v[0].Code
+		}
+		dup := election.CredentialList{Election: e.ManifestID, Credentials: append([]string{list.Credentials[1]}, list.Credentials[1:]...)}
+		for _, tt := range []struct {
+			name  string
+			got   string
+			field string
+		}{
+			{"count", bad(list, 449, digest), "count:credentials_count_mismatch"},
+			{"digest", bad(list, 450, strings.Repeat("0", 64)), "digest:credentials_digest_mismatch"},
+			{"other election", bad(election.CredentialList{Election: "election-9-00000000", Credentials: list.Credentials}, 450, digest), "credentials:credentials_file_other_election"},
+			{"empty", bad(election.CredentialList{Election: e.ManifestID}, 0, digest), "credentials:credentials_file_empty"},
+			{"duplicate", bad(dup, 450, election.CredentialsDigest(dup.Credentials)), "credentials:credentials_file_duplicate"},
+			{"not a credential", bad(election.CredentialList{Election: e.ManifestID, Credentials: []string{"x"}}, 1, election.CredentialsDigest([]string{"x"})), "credentials:credentials_file_invalid"},
+		} {
+			if tt.got != tt.field {
+				t.Errorf("%s: %s, want %s", tt.name, tt.got, tt.field)
+			}
+		}
+		if n := count(t, db, "SELECT COUNT(*) FROM election_credentials WHERE election_id = ?", e.ID); n != 10 {
+			t.Fatalf("after refused uploads the server holds %d credentials, want the 10 uploaded", n)
+		}
+		e, err = f.s.ReplaceCredentials(ctx, ca, e.ID, list, 450, digest)
+		if err != nil || e.State != election.Ready || e.Credentials != 450 || e.CredentialsDigest != digest {
+			t.Fatalf("replace: %v, %+v", err, e)
+		}
+		pub, err := f.s.PublicCredentials(ctx, e.ID)
+		if err != nil || fmt.Sprint(pub) != fmt.Sprint(list.Credentials) {
+			t.Errorf("published %d credentials, %v", len(pub), err)
+		}
+		if _, err := f.s.ReplaceCredentials(ctx, ca, e.ID, list, 450, digest); !errors.As(err, new(*election.StateError)) {
+			t.Errorf("replacing published credentials: %v", err)
+		}
+	})
+}

@@ -336,16 +336,23 @@ func (h *electionWeb) apiStep(do func(r *http.Request, officer, id int64) (*elec
 
 // ceremonyJSON is the key ceremony as the API shows it.
 type ceremonyJSON struct {
-	State     string                     `json:"state"`
-	Trustees  uint32                     `json:"trustees"`
-	Threshold int                        `json:"threshold"`
-	You       uint32                     `json:"you,omitempty"`
-	Received  map[string][]uint32        `json:"received"`
-	Waiting   map[string][]uint32        `json:"waiting"`
-	Shares    int                        `json:"shares"`
-	Outcome   *ceremonyOutcomeJSON       `json:"outcome,omitempty"`
-	Problem   string                     `json:"problem,omitempty"`
-	Files     map[string]json.RawMessage `json:"files"`
+	State     string `json:"state"`
+	Trustees  uint32 `json:"trustees"`
+	Threshold int    `json:"threshold"`
+	You       uint32 `json:"you,omitempty"`
+	// Next is the caller's next step when they are a trustee (init,
+	// shares, receive, answer, finish, wait or done), and WaitingFor whom
+	// they wait for.
+	Next         string                     `json:"next,omitempty"`
+	WaitingFor   []uint32                   `json:"waiting_for,omitempty"`
+	Received     map[string][]uint32        `json:"received"`
+	Fingerprints map[string]string          `json:"fingerprints"`
+	Accused      []uint32                   `json:"accused"`
+	Waiting      map[string][]uint32        `json:"waiting"`
+	Shares       int                        `json:"shares"`
+	Outcome      *ceremonyOutcomeJSON       `json:"outcome,omitempty"`
+	Problem      string                     `json:"problem,omitempty"`
+	Files        map[string]json.RawMessage `json:"files"`
 }
 
 type ceremonyOutcomeJSON struct {
@@ -373,6 +380,13 @@ func (h *electionWeb) apiCeremony(r *http.Request, c *reqCtx, _ *emptyBody) (ans
 	}
 	if c.principal != nil {
 		j.You = e.TrusteeIndex(c.principal.AccountID)
+	}
+	if j.You != 0 && e.State == election.Ceremony {
+		j.Next, j.WaitingFor = st.Next(j.You)
+	}
+	j.Fingerprints, j.Accused = map[string]string{}, nonNil(st.Accused)
+	for i, fp := range st.Fingerprints {
+		j.Fingerprints[strconv.FormatUint(uint64(i), 10)] = fp
 	}
 	if o := st.Outcome; o != nil {
 		oj := &ceremonyOutcomeJSON{Qualified: o.Qualified, Disqualified: []election.Excluded{}, Confirmed: nonNil(o.Confirmed),
@@ -437,6 +451,18 @@ func (h *electionWeb) apiPublishCredentials(r *http.Request, c *reqCtx, b *publi
 		return answer{}, err
 	}
 	return h.electionAnswer(r, c, http.StatusOK, e)
+}
+
+func (h *electionWeb) apiDiscardCredentials(r *http.Request, c *reqCtx, _ *emptyBody) (answer, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return answer{}, err
+	}
+	n, err := h.el.DiscardCredentials(r.Context(), c.principal.AccountID, id)
+	if err != nil {
+		return answer{}, err
+	}
+	return answer{http.StatusOK, map[string]any{"discarded": n, "total": 0}}, nil
 }
 
 func (h *electionWeb) apiCredentials(r *http.Request, c *reqCtx, _ *emptyBody) (answer, error) {

@@ -14,6 +14,7 @@ import (
 	"github.com/veche/veche/internal/identity"
 	"github.com/veche/veche/internal/participation"
 	"github.com/veche/veche/internal/voting"
+	"github.com/veche/veche/internal/voting/dkg"
 )
 
 func init() {
@@ -25,8 +26,12 @@ func init() {
 			code = d.code
 		}
 		return map[string][]a11yVisit{
-			"/elections/{id}":          {{fmt.Sprintf("/elections/%d", d.draft), 200}, {fmt.Sprintf("/elections/%d", d.published), 200}},
-			"/elections/{id}/edit":     {{fmt.Sprintf("/elections/%d/edit", d.draft), 200}},
+			"/elections/{id}":      {{fmt.Sprintf("/elections/%d", d.draft), 200}, {fmt.Sprintf("/elections/%d", d.published), 200}},
+			"/elections/{id}/edit": {{fmt.Sprintf("/elections/%d/edit", d.draft), 200}},
+			"/elections/{id}/credentials": {
+				{fmt.Sprintf("/elections/%d/credentials", d.keyed), 200},
+				{fmt.Sprintf("/elections/%d/credentials", d.draft), 409},
+			},
 			"/elections/{id}/ceremony": {{fmt.Sprintf("/elections/%d/ceremony", d.published), 200}},
 			"/elections/{id}/results":  {{fmt.Sprintf("/elections/%d/results", d.published), 200}},
 			"/elections/{id}/ballots": {
@@ -38,17 +43,18 @@ func init() {
 	})
 }
 
-// electionData are the elections the sweep visits.
+// electionData are the elections the sweep visits: a draft, one whose
+// key is fixed and awaits its credentials, and one published.
 type electionData struct {
-	draft, published int64
-	code             string // the tracking code of a ballot in the published election
+	draft, keyed, published int64
+	code                    string // the tracking code of a ballot in the published election
 }
 
 var electionFixtures sync.Map // *a11yFixture -> *electionData
 
 func (fx *a11yFixture) electionData() *electionData {
 	if fx.e == nil { // the route check needs addresses only
-		return &electionData{draft: 1, published: 2}
+		return &electionData{draft: 1, keyed: 2, published: 3}
 	}
 	if v, ok := electionFixtures.Load(fx); ok {
 		return v.(*electionData)
@@ -79,27 +85,34 @@ func (fx *a11yFixture) electionData() *electionData {
 		t.Fatal(err)
 	}
 	d.draft = draft.ID
-	pub, err := el.Create(ctx, officer, p.ID, in)
-	if err != nil {
-		t.Fatal(err)
+	// keyed makes an election and runs its key ceremony.
+	keyed := func() (*election.Election, []*dkg.KeyShare) {
+		e, err := el.Create(ctx, officer, p.ID, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := el.StartCeremony(ctx, officer, e.ID); err != nil {
+			t.Fatal(err)
+		}
+		keys := electiontest.RunCeremony(t, 3, electiontest.Relay{
+			Post: func(i uint32, body []byte) error {
+				_, err := el.PostMessage(ctx, trustees[i-1], e.ID, body)
+				return err
+			},
+			Files: func(i uint32) map[string][]byte {
+				files, err := el.CeremonyFiles(ctx, e.ID, trustees[i-1])
+				if err != nil {
+					t.Fatal(err)
+				}
+				return files
+			},
+		})
+		return e, keys
 	}
+	waiting, _ := keyed()
+	d.keyed = waiting.ID
+	pub, keys := keyed()
 	d.published = pub.ID
-	if _, err := el.StartCeremony(ctx, officer, pub.ID); err != nil {
-		t.Fatal(err)
-	}
-	keys := electiontest.RunCeremony(t, 3, electiontest.Relay{
-		Post: func(i uint32, body []byte) error {
-			_, err := el.PostMessage(ctx, trustees[i-1], pub.ID, body)
-			return err
-		},
-		Files: func(i uint32) map[string][]byte {
-			files, err := el.CeremonyFiles(ctx, pub.ID, trustees[i-1])
-			if err != nil {
-				t.Fatal(err)
-			}
-			return files
-		},
-	})
 	ca := e.createUser("a11y-authority@example.org", identity.RoleCredentialAuthority)
 	cred, err := voting.NewCredential(pub.ManifestID, nil)
 	if err != nil {

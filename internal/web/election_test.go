@@ -539,6 +539,8 @@ var electionWrites = []apiWrite{
 	{"POST", "/api/v1/processes/1/elections", "title"},
 	{"PUT", "/api/v1/elections/1", "title"},
 	{"POST", "/api/v1/elections/1/ceremony/start", ""},
+	{"POST", "/api/v1/elections/1/ceremony/cancel", ""},
+	{"DELETE", "/api/v1/elections/1/credentials", ""},
 	{"POST", "/api/v1/elections/1/ceremony/messages", ""},
 	{"POST", "/api/v1/elections/1/credentials", "election"},
 	{"POST", "/api/v1/elections/1/credentials/publish", "digest"},

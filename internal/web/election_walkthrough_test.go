@@ -18,6 +18,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -30,6 +32,7 @@ import (
 	"github.com/veche/veche/internal/participation"
 	"github.com/veche/veche/internal/store/storetest"
 	"github.com/veche/veche/internal/voting"
+	"github.com/veche/veche/internal/voting/dkg"
 	"github.com/veche/veche/internal/voting/record"
 	"github.com/veche/veche/internal/web/browsertest"
 )
@@ -63,11 +66,11 @@ func TestElectionWalkthrough(t *testing.T) {
 	var trusteeAPI []*apiCaller
 	var trusteeIDs []string
 	var trusteeSecret []string
-	for i := 1; i <= 3; i++ {
+	for i := 1; i <= 4; i++ {
 		a, id, secret := e.staffAPI(fmt.Sprintf("trustee%d@example.org", i), identity.RoleTrustee)
 		trusteeAPI, trusteeIDs, trusteeSecret = append(trusteeAPI, a), append(trusteeIDs, fmt.Sprint(id)), append(trusteeSecret, secret)
 	}
-	authorityAPI, _, authoritySecret := e.staffAPI("authority@example.org", identity.RoleCredentialAuthority)
+	_, _, authoritySecret := e.staffAPI("authority@example.org", identity.RoleCredentialAuthority)
 	now := e.clock()
 	_, err := e.part.CreateProcess(ctx, officerID, participation.ProcessInput{Title: "City budget 2027",
 		Phases: []participation.PhaseInput{{Name: "Final vote", Starts: now.Add(-time.Hour), Ends: now.Add(7 * 24 * time.Hour)}}})
@@ -99,7 +102,7 @@ func TestElectionWalkthrough(t *testing.T) {
 	officer.Fill("contests.2.kind", "Yes or no")
 	setValue(officer, "contests.2.options", "Yes\nNo")
 	officer.Fill("contests.2.min", "0")
-	setValue(officer, "trustees", strings.Join(trusteeIDs, "\n"))
+	setValue(officer, "trustees", strings.Join(trusteeIDs[:3], "\n"))
 	officer.Fill("trustees.threshold", "2")
 	if st := officer.Click("Create the draft"); st != http.StatusUnprocessableEntity {
 		t.Fatalf("a draft with one answer: status %d\n%s", st, officer.Text())
@@ -129,16 +132,57 @@ func TestElectionWalkthrough(t *testing.T) {
 	w.step(trustee, "trustee-elections")
 	trustee.Open(electionPath)
 	trustee.MustContain("You are trustee 1")
+	trustee.MustContain(fmt.Sprintf("veche trustee init --election https://%s%s --dir ~/veche-trustee --index 1", strings.TrimPrefix(e.srv.URL, "https://"), electionPath))
 	w.step(trustee, "trustee-election-during-ceremony")
+
+	// Trustees 1 and 2 send their commitments; trustee 3 never does, so
+	// the officer cancels the ceremony, puts trustee 4 in their place and
+	// starts again.
+	ceremonyAt := func(i int) []byte {
+		return []byte(mustJSON(t, trusteeAPI[i].call("GET", api+"/ceremony", nil).body["files"].(map[string]any)["ceremony.json"]))
+	}
+	for i := range 2 {
+		cer, err := dkg.ParseCeremony(ceremonyAt(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr, err := dkg.NewTrustee(cer, uint32(i+1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := tr.Commitment()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := trusteeAPI[i].call("POST", api+"/ceremony/messages", []byte(mustJSON(t, c))); r.status != http.StatusCreated {
+			t.Fatalf("trustee %d's commitment: %s", i+1, r)
+		}
+	}
+	trustee.Open(electionPath)
+	trustee.MustContain("waiting for trustees 3")
+	w.step(trustee, "trustee-waiting")
+	officer.Open(electionPath + "/ceremony")
+	w.step(officer, "ceremony-stalled")
+	officer.Open(electionPath)
+	officer.Click("Cancel the key ceremony")
+	officer.MustContain("The key ceremony was cancelled")
+	w.step(officer, "officer-ceremony-cancelled")
+	officer.Click("Change the draft")
+	setValue(officer, "trustees", strings.Join([]string{trusteeIDs[0], trusteeIDs[1], trusteeIDs[3]}, "\n"))
+	officer.Click("Save the draft")
+	officer.MustContain("The draft was saved")
+	officer.Click("Start the key ceremony")
+	officer.MustContain("The key ceremony has started")
+	inCeremony := []*apiCaller{trusteeAPI[0], trusteeAPI[1], trusteeAPI[3]}
 	relay := electiontest.Relay{
 		Post: func(i uint32, body []byte) error {
-			if r := trusteeAPI[i-1].call("POST", api+"/ceremony/messages", body); r.status != http.StatusCreated {
+			if r := inCeremony[i-1].call("POST", api+"/ceremony/messages", body); r.status != http.StatusCreated {
 				return fmt.Errorf("%s", r)
 			}
 			return nil
 		},
 		Files: func(i uint32) map[string][]byte {
-			r := trusteeAPI[i-1].call("GET", api+"/ceremony", nil)
+			r := inCeremony[i-1].call("GET", api+"/ceremony", nil)
 			out := map[string][]byte{}
 			for name, v := range r.body["files"].(map[string]any) {
 				out[name] = []byte(mustJSON(t, v))
@@ -169,12 +213,25 @@ func TestElectionWalkthrough(t *testing.T) {
 		creds = append(creds, c)
 		list.Credentials = append(list.Credentials, c.Public().String())
 	}
-	if r := authorityAPI.call("POST", api+"/credentials", list); r.status != http.StatusCreated {
-		t.Fatalf("upload credentials: %s", r)
+	file := filepath.Join(t.TempDir(), "public-credentials.json")
+	if err := os.WriteFile(file, []byte(mustJSON(t, list)), 0o644); err != nil {
+		t.Fatal(err)
 	}
-	if r := authorityAPI.call("POST", api+"/credentials/publish", map[string]any{"count": len(list.Credentials), "digest": election.CredentialsDigest(list.Credentials)}); r.status != http.StatusOK {
-		t.Fatalf("publish credentials: %s", r)
+	authority.Click("Upload and publish the public credentials")
+	w.step(authority, "authority-upload-form")
+	authority.Upload("credentials", file)
+	authority.Fill("count", "3")
+	authority.Fill("digest", election.CredentialsDigest(list.Credentials))
+	if st := authority.Click("Check and publish"); st != http.StatusUnprocessableEntity {
+		t.Fatalf("a wrong count: status %d\n%s", st, authority.Text())
 	}
+	authority.MustContain("the file holds 2 credentials")
+	w.step(authority, "authority-upload-wrong-count")
+	authority.Upload("credentials", file)
+	authority.Fill("count", "2")
+	authority.Click("Check and publish")
+	authority.MustContain("The credentials are published")
+	w.step(authority, "authority-published")
 
 	// The officer opens; it opens at the opening time.
 	officer.Open(electionPath)
@@ -269,7 +326,7 @@ func TestElectionWalkthrough(t *testing.T) {
 	trustee.Open(electionPath)
 	trustee.MustContain(i18n.T(i18n.English, "election.trustee.decrypt")[:40])
 	w.step(trustee, "trustee-asked-to-decrypt")
-	if r := trusteeAPI[2].call("POST", api+"/decryptions", electiontest.Corrupt(t, electiontest.PartialDecrypt(t, mj, keys[3], tallyJSON))); r.status != http.StatusCreated {
+	if r := inCeremony[2].call("POST", api+"/decryptions", electiontest.Corrupt(t, electiontest.PartialDecrypt(t, mj, keys[3], tallyJSON))); r.status != http.StatusCreated {
 		t.Fatalf("trustee 3's decryption: %s", r)
 	}
 	if r := trusteeAPI[0].call("POST", api+"/decryptions", electiontest.PartialDecrypt(t, mj, keys[1], tallyJSON)); r.status != http.StatusCreated {

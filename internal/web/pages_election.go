@@ -221,7 +221,7 @@ func (h *electionWeb) officerStep(do func(r *http.Request, officer, id int64) (*
 }
 
 // electionDone are the notices the election page shows after a step.
-var electionDone = []string{"created", "updated", "ceremony_started", "opened", "closed", "tallied"}
+var electionDone = []string{"created", "updated", "ceremony_started", "ceremony_cancelled", "credentials_published", "opened", "closed", "tallied"}
 
 func (h *electionWeb) electionPage(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 	e, err := h.election(r)
@@ -249,7 +249,14 @@ func (h *electionWeb) electionPage(w http.ResponseWriter, r *http.Request, c *re
 			return
 		}
 		data["Ceremony"] = st
+		if you := e.TrusteeIndex(viewerID(c)); you != 0 {
+			next, waiting := st.Next(you)
+			data["Next"], data["WaitingFor"] = next, listIndices(waiting)
+		}
 	}
+	// What a trustee gives `veche trustee --election`: this page's address
+	// (veche serves only HTTPS: its cookies are Secure).
+	data["URL"] = "https://" + r.Host + "/elections/" + strconv.FormatInt(e.ID, 10)
 	if done := r.URL.Query().Get("done"); done != "" {
 		for _, d := range electionDone {
 			if d == done {
@@ -258,6 +265,15 @@ func (h *electionWeb) electionPage(w http.ResponseWriter, r *http.Request, c *re
 		}
 	}
 	h.render(w, r, c, http.StatusOK, "election", data)
+}
+
+// listIndices writes trustee numbers for a reader: "1, 3".
+func listIndices(v []uint32) string {
+	s := make([]string, len(v))
+	for i, x := range v {
+		s[i] = strconv.FormatUint(uint64(x), 10)
+	}
+	return strings.Join(s, ", ")
 }
 
 // stepView is one state of the way an election goes, for the page's
@@ -311,11 +327,7 @@ func resultView(e *election.Election) *resultsView {
 		return nil
 	}
 	v := &resultsView{Ballots: res.Ballots, Excluded: res.Excluded}
-	var ts []string
-	for _, t := range res.Trustees {
-		ts = append(ts, strconv.Itoa(int(t)))
-	}
-	v.Trustees = strings.Join(ts, ", ")
+	v.Trustees = listIndices(res.Trustees)
 	for i, c := range res.Contests {
 		if i >= len(e.Manifest.Contests) {
 			break
@@ -372,8 +384,8 @@ func (h *electionWeb) ceremonyPage(w http.ResponseWriter, r *http.Request, c *re
 	}
 	rows := make([]ceremonyRow, 0, st.Trustees)
 	for i := uint32(1); i <= st.Trustees; i++ {
-		row := ceremonyRow{Index: i}
-		for _, k := range []string{election.KindCommitment, election.KindShare, election.KindComplaint, election.KindAnswer, election.KindResult} {
+		row := ceremonyRow{Index: i, Fingerprint: st.Fingerprints[i]}
+		for _, k := range []string{election.KindShare, election.KindComplaint, election.KindAnswer, election.KindResult} {
 			row.Sent = append(row.Sent, slices.Contains(st.Received[k], i))
 		}
 		if st.Outcome != nil {
@@ -389,13 +401,15 @@ func (h *electionWeb) ceremonyPage(w http.ResponseWriter, r *http.Request, c *re
 	h.render(w, r, c, http.StatusOK, "election-ceremony", map[string]any{"E": e, "Status": st, "Rows": rows, "You": e.TrusteeIndex(viewerID(c))})
 }
 
-// ceremonyRow is one trustee's line of the ceremony table: which of
-// their messages are in (commitment, shares, complaint, answer, result).
+// ceremonyRow is one trustee's line of the ceremony table: their
+// commitment's fingerprint once it is in, and which of their other
+// messages are in (shares, complaint, answer, result).
 type ceremonyRow struct {
-	Index     uint32
-	Sent      []bool
-	Qualified bool
-	Reason    string
+	Index       uint32
+	Fingerprint string
+	Sent        []bool
+	Qualified   bool
+	Reason      string
 }
 
 func (h *electionWeb) ballotBoxPage(w http.ResponseWriter, r *http.Request, c *reqCtx) {

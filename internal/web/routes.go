@@ -146,7 +146,14 @@ func (s *Server) guard(rt route) http.Handler {
 		c := s.requestContext(r)
 		unsafe := r.Method != http.MethodGet && r.Method != http.MethodHead
 		if unsafe && !c.api {
-			if err := r.ParseForm(); err != nil {
+			parse := r.ParseForm
+			if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
+				// A file upload (the credential authority's list): ParseForm
+				// leaves such a body alone, and the form token is inside it.
+				// Past 1 MiB the parts go to temporary files.
+				parse = func() error { return r.ParseMultipartForm(1 << 20) }
+			}
+			if err := parse(); err != nil {
 				var mbe *http.MaxBytesError
 				if errors.As(err, &mbe) {
 					s.fail(w, r, c, mbe)

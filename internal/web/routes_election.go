@@ -23,6 +23,9 @@ func (s *Server) electionRoutes() []route {
 	start := func(r *http.Request, o, id int64) (*election.Election, error) {
 		return h.el.StartCeremony(r.Context(), o, id)
 	}
+	cancel := func(r *http.Request, o, id int64) (*election.Election, error) {
+		return h.el.CancelCeremony(r.Context(), o, id)
+	}
 	open := func(r *http.Request, o, id int64) (*election.Election, error) { return h.el.Open(r.Context(), o, id) }
 	closeNow := func(r *http.Request, o, id int64) (*election.Election, error) { return h.el.Close(r.Context(), o, id) }
 	tally := func(r *http.Request, o, id int64) (*election.Election, error) { return h.el.Tally(r.Context(), o, id) }
@@ -34,9 +37,12 @@ func (s *Server) electionRoutes() []route {
 		{"GET", "/elections/{id}/edit", officer, h.editElectionForm},
 		{"POST", "/elections/{id}/edit", officer, h.updateElection},
 		{"POST", "/elections/{id}/ceremony/start", officer, h.officerStep(start, "ceremony_started")},
+		{"POST", "/elections/{id}/ceremony/cancel", officer, h.officerStep(cancel, "ceremony_cancelled")},
 		{"POST", "/elections/{id}/open", officer, h.officerStep(open, "opened")},
 		{"POST", "/elections/{id}/close", officer, h.officerStep(closeNow, "closed")},
 		{"POST", "/elections/{id}/tally", officer, h.officerStep(tally, "tallied")},
+		{"GET", "/elections/{id}/credentials", authority, h.credentialsForm},
+		{"POST", "/elections/{id}/credentials", authority, h.uploadCredentials},
 		{"GET", "/elections/{id}/ceremony", public, h.ceremonyPage},
 		{"GET", "/elections/{id}/ballots", public, h.ballotBoxPage},
 		{"GET", "/elections/{id}/results", public, h.resultsPage},
@@ -47,10 +53,12 @@ func (s *Server) electionRoutes() []route {
 		{"GET", "/api/v1/elections/{id}", public, electionAPI(h, h.apiElection)},
 		{"PUT", "/api/v1/elections/{id}", officer, electionAPI(h, h.apiUpdateElection)},
 		{"POST", "/api/v1/elections/{id}/ceremony/start", officer, electionAPI(h, h.apiStep(start))},
+		{"POST", "/api/v1/elections/{id}/ceremony/cancel", officer, electionAPI(h, h.apiStep(cancel))},
 		{"GET", "/api/v1/elections/{id}/ceremony", public, electionAPI(h, h.apiCeremony)},
 		{"POST", "/api/v1/elections/{id}/ceremony/messages", trustee, electionRaw(h, ceremonyMessageFields, h.apiPostMessage)},
 		{"POST", "/api/v1/elections/{id}/credentials", authority, electionAPI(h, h.apiAddCredentials)},
 		{"POST", "/api/v1/elections/{id}/credentials/publish", authority, electionAPI(h, h.apiPublishCredentials)},
+		{"DELETE", "/api/v1/elections/{id}/credentials", authority, electionAPI(h, h.apiDiscardCredentials)},
 		{"GET", "/api/v1/elections/{id}/credentials", public, electionAPI(h, h.apiCredentials)},
 		{"POST", "/api/v1/elections/{id}/open", officer, electionAPI(h, h.apiStep(open))},
 		{"POST", "/api/v1/elections/{id}/close", officer, electionAPI(h, h.apiStep(closeNow))},

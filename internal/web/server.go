@@ -131,7 +131,8 @@ func (s *Server) requestContext(r *http.Request) *reqCtx {
 // token seed, and limits the body size.
 func (s *Server) withContext(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		body := r.Body
+		r.Body = http.MaxBytesReader(w, body, maxBody)
 		c := &reqCtx{ip: s.clientIP(r), https: s.isHTTPS(r), api: strings.HasPrefix(r.URL.Path, "/api/")}
 		if cacheable(r.URL.Path) {
 			// Public responses that shared caches may keep must not carry
@@ -168,6 +169,11 @@ func (s *Server) withContext(next http.Handler) http.Handler {
 			}
 		}
 		c.lang = i18n.Negotiate(explicit, r.Header.Get("Accept-Language"))
+		// The one large body: the credential authority's list of public
+		// credentials, allowed only once the sender is known to be one.
+		if credentialsUploadPath(r) && c.principal != nil && c.principal.Can(identity.PermElectionCredentials) {
+			r.Body = http.MaxBytesReader(w, body, maxCredentialsUpload)
+		}
 		if ck, err := r.Cookie(csrfCookie); err == nil && len(ck.Value) == 43 {
 			c.csrf = ck.Value
 		} else if !c.api {

@@ -320,3 +320,14 @@ func (p *Page) TabTo(name string, limit int) int {
 	p.fatalf("Tab did not reach %q in %d presses; it went through:\n  %s", name, limit, strings.Join(seen, "\n  "))
 	return 0
 }
+
+// Upload chooses files for the file input with the given id, as a person
+// picking them in the file dialog would.
+func (p *Page) Upload(id string, files ...string) {
+	p.t.Helper()
+	ctx, cancel := p.timeout()
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.SetUploadFiles(chromedp.ID(id), files)); err != nil {
+		p.fatalf("upload %v into #%s: %v", files, id, err)
+	}
+}
