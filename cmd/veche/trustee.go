@@ -11,13 +11,15 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 
 	"filippo.io/age"
+	"github.com/gtank/ristretto255"
+	"golang.org/x/term"
 
 	"github.com/veche/veche/internal/voting/dkg"
 )
@@ -25,23 +27,31 @@ import (
 func init() {
 	register(command{
 		Name:    "trustee",
-		Summary: "an election trustee's key ceremony and tally: 'veche trustee init|shares|receive|answer|finish|verify|decrypt' (see docs/trustees.md)",
+		Summary: "an election trustee's key ceremony and tally: 'veche trustee signin|init|shares|receive|answer|finish|verify|decrypt' (see docs/trustees.md)",
 		Run:     runTrustee,
 	})
 }
 
-const trusteeUsage = `veche trustee init    --ceremony DIR --index I --dir SECRETS   make your secrets and your commitment
-veche trustee shares  --ceremony DIR --dir SECRETS              encrypt your shares for the other trustees
-veche trustee receive --ceremony DIR --dir SECRETS              check the shares sent to you; file your complaint
-veche trustee answer  --ceremony DIR --dir SECRETS              answer complaints against you
-veche trustee finish  --ceremony DIR --dir SECRETS              compute and keep your key share; confirm the result
-veche trustee verify  --ceremony DIR                            check a whole ceremony, as anyone can
-veche trustee decrypt --dir SECRETS --tally tally.json --manifest manifest.json
-                                                                after the vote: your partial decryption of the tally
+const trusteeUsage = `veche trustee signin  --election URL --dir SECRETS              sign in to the veche server (asks email, password, two-step code)
+veche trustee init    --election URL --dir SECRETS [--index I]  make your secrets and your commitment
+veche trustee shares  --election URL --dir SECRETS              encrypt your shares for the other trustees
+veche trustee receive --election URL --dir SECRETS              check the shares sent to you; file your complaint
+veche trustee answer  --election URL --dir SECRETS              answer complaints against you
+veche trustee finish  --election URL --dir SECRETS              compute and keep your key share; confirm the result
+veche trustee verify  --election URL [--ceremony DIR]           check a whole ceremony, as anyone can
+veche trustee decrypt --election URL --dir SECRETS              after the vote: your partial decryption of the tally
 
-DIR is the ceremony directory the relay shares (ceremony.json and everyone's
-messages); SECRETS is your own directory on your machine. Each step writes its
-message into DIR unless --out says otherwise. See docs/trustees.md.`
+URL is the election's page on the veche server, such as
+https://veche.example/elections/3 (or its /api/v1/elections/3 address).
+SECRETS is your own directory on your machine; signin keeps your session in
+it. With --election, each step first downloads the ceremony directory from
+the server into SECRETS/ceremony (or --ceremony DIR), and then uploads the
+message it wrote and says what the server accepted.
+
+Without a server, give --ceremony DIR instead of --election: DIR is the
+ceremony directory a relay shares (ceremony.json and everyone's messages);
+each step writes its message into DIR unless --out says otherwise, and
+decrypt takes --tally tally.json --manifest manifest.json. See docs/trustees.md.`
 
 // The files of a trustee's secrets directory. Both are age files
 // encrypted under the trustee's passphrase (scrypt).
@@ -58,33 +68,57 @@ var trusteeScryptWorkFactor = 18
 // only as safe as it.
 const trusteeMinPassphrase = 12
 
+// trusteeElectionFlag is --election's description.
+const trusteeElectionFlag = "the election's page on the veche server, e.g. https://veche.example/elections/3: download the ceremony directory before the step and upload your message after it (sign in first with 'veche trustee signin')"
+
 func runTrustee(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		return fmt.Errorf("%w:\n%s", errUsage, trusteeUsage)
 	}
 	sub, args := args[0], args[1:]
-	if sub == "decrypt" {
+	switch sub {
+	case "decrypt":
 		return trusteeDecrypt(ctx, args, stdout, stderr) // trustee_decrypt.go
+	case "signin":
+		return trusteeSignin(ctx, args, stdout, stderr) // trustee_server.go
 	}
 	fs := newFlagSet("trustee "+sub, stderr)
-	cdir := fs.String("ceremony", "", "the ceremony directory: ceremony.json and the messages of every trustee (required)")
+	cdir := fs.String("ceremony", "", "the ceremony directory: ceremony.json and the messages of every trustee (required without --election; with it, SECRETS/ceremony)")
+	election := fs.String("election", "", trusteeElectionFlag)
 	if sub == "verify" {
+		fs.Lookup("ceremony").Usage = "the ceremony directory: ceremony.json and the messages of every trustee (required without --election; with it, ./ceremony)"
+		fs.Lookup("election").Usage = "the election's page on the veche server, e.g. https://veche.example/elections/3: download its ceremony directory and check it"
 		if err := parseFlags(fs, args, nil); err != nil {
 			return err
 		}
+		if *election != "" {
+			srv, err := parseElectionURL(*election)
+			if err != nil {
+				return err
+			}
+			if err := srv.loadToken(""); err != nil {
+				return err
+			}
+			if *cdir == "" {
+				*cdir = "ceremony"
+			}
+			if _, err := srv.download(ctx, *cdir, stdout); err != nil {
+				return err
+			}
+		}
 		if *cdir == "" {
-			return fmt.Errorf("%w: --ceremony is required", errUsage)
+			return fmt.Errorf("%w: --ceremony is required (or --election)", errUsage)
 		}
 		return trusteeVerify(*cdir, stdout)
 	}
 	dir := fs.String("dir", "", "your secrets directory on this machine (required); nothing in it ever leaves it unencrypted")
 	passStdin := fs.Bool("passphrase-stdin", false, "read the passphrase from the first line of standard input instead of the terminal")
-	out := fs.String("out", "", "where to write your message (default: into the ceremony directory; - for standard output)")
+	out := fs.String("out", "", "where to write your message (default: into the ceremony directory; - for standard output); not with --election")
 	var index *uint
 	var complainMissing *bool
 	switch sub {
 	case "init":
-		index = fs.Uint("index", 0, "your number among the trustees, 1…n, as the election officer gave it (required)")
+		index = fs.Uint("index", 0, "your number among the trustees, 1…n, as the election officer gave it (required without --election; with it, the server's)")
 	case "receive":
 		complainMissing = fs.Bool("complain-missing", false, "complain about dealers whose share has not arrived (only once the deadline has passed: a complaint makes the dealer reveal your share to everyone)")
 	case "shares", "answer", "finish":
@@ -92,10 +126,28 @@ func runTrustee(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return fmt.Errorf("%w: unknown step %q\n%s", errUsage, sub, trusteeUsage)
 	}
 	if sub == "shares" {
-		fs.Lookup("out").Usage = "directory to write the shares/ files into (default: the ceremony directory)"
+		fs.Lookup("out").Usage = "directory to write the shares/ files into (default: the ceremony directory); not with --election"
 	}
 	if err := parseFlags(fs, args, nil); err != nil {
 		return err
+	}
+	var srv *trusteeServer
+	if *election != "" {
+		var err error
+		if srv, err = parseElectionURL(*election); err != nil {
+			return err
+		}
+		switch {
+		case *dir == "":
+			return fmt.Errorf("%w: --dir is required", errUsage)
+		case *out != "":
+			return fmt.Errorf("%w: --out and --election do not go together: with --election the message goes into the ceremony directory and to the server", errUsage)
+		case *cdir == "":
+			*cdir = filepath.Join(*dir, "ceremony")
+		}
+		if err := srv.loadToken(*dir); err != nil {
+			return err
+		}
 	}
 	if *cdir == "" || *dir == "" {
 		return fmt.Errorf("%w: --ceremony and --dir are required", errUsage)
@@ -103,22 +155,48 @@ func runTrustee(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if sub == "shares" && *out == "-" {
 		return fmt.Errorf("%w: shares are several files: give --out a directory, or leave it out to write into the ceremony directory", errUsage)
 	}
-	p := &trusteeRun{ctx: ctx, cdir: *cdir, dir: *dir, out: *out, passStdin: *passStdin, stdout: stdout, stderr: stderr}
+	if sub == "init" && (*index > dkg.MaxTrustees || srv == nil && *index < 1) {
+		return fmt.Errorf("%w: --index is required: your number among the trustees, from 1", errUsage)
+	}
+	p := &trusteeRun{ctx: ctx, cdir: *cdir, dir: *dir, out: *out, passStdin: *passStdin, stdout: stdout, stderr: stderr, srv: srv}
+	if srv != nil {
+		if err := p.connect(); err != nil {
+			return err
+		}
+		// What the server accepts in its order, asked before the step so
+		// that nothing is computed from a record that is not yet whole.
+		var err error
+		switch sub {
+		case "shares", "receive":
+			err = p.waitFor("commitment", "commitments", sub)
+		case "answer", "finish":
+			err = p.waitFor("complaint", "complaints", sub)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	var err error
 	switch sub {
 	case "init":
-		if *index < 1 || *index > dkg.MaxTrustees {
-			return fmt.Errorf("%w: --index is required: your number among the trustees, from 1", errUsage)
-		}
-		return p.init(uint32(*index))
+		err = p.init(uint32(*index))
 	case "shares":
-		return p.shares()
+		err = p.shares()
 	case "receive":
-		return p.receive(*complainMissing)
+		err = p.receive(*complainMissing)
 	case "answer":
-		return p.answer()
+		err = p.answer()
 	default:
-		return p.finish()
+		err = p.finish()
 	}
+	if err != nil || srv == nil {
+		return err
+	}
+	if err := p.upload(); err != nil {
+		return err
+	}
+	fmt.Fprint(p.report(), p.next)
+	return nil
 }
 
 // trusteeRun is one step of one trustee.
@@ -128,6 +206,24 @@ type trusteeRun struct {
 	passStdin      bool
 	stdout, stderr io.Writer
 	pass           string
+
+	// With --election: the server, what it sent before the step, the
+	// messages the step wrote into the ceremony directory (dkg layout
+	// names) for upload, and what to do next, said after the upload.
+	srv     *trusteeServer
+	got     *trusteeCeremonyAnswer
+	written []string
+	next    string
+}
+
+// then says what to do next: at once without a server, after the upload
+// with one (where sending is done).
+func (p *trusteeRun) then(offline, online string) {
+	if p.srv == nil {
+		fmt.Fprint(p.report(), offline)
+		return
+	}
+	p.next = online
 }
 
 func (p *trusteeRun) init(index uint32) error {
@@ -135,12 +231,27 @@ func (p *trusteeRun) init(index uint32) error {
 	if err != nil {
 		return fmt.Errorf("ceremony directory %s: %w", p.cdir, err)
 	}
+	if p.srv != nil {
+		switch {
+		case index == 0:
+			index = p.got.You
+		case index != p.got.You:
+			return fmt.Errorf("%w: --index %d, but the server has you as trustee %d of election %d: leave --index out, or sign in with the account of trustee %d",
+				errUsage, index, p.got.You, p.srv.id, index)
+		}
+	}
 	if index > cer.Trustees {
 		return fmt.Errorf("%w: --index %d, but the ceremony has %d trustees", errUsage, index, cer.Trustees)
 	}
 	secrets := filepath.Join(p.dir, trusteeSecretsFile)
 	if _, err := os.Stat(secrets); err == nil {
+		if p.srv != nil {
+			return p.resumeInit(cer, index, secrets)
+		}
 		return fmt.Errorf("%s exists: you have already begun a ceremony with this directory; use another --dir for another ceremony (never delete secrets of a ceremony in progress)", secrets)
+	}
+	if p.srv != nil && p.got.State != "ceremony" {
+		return fmt.Errorf("election %d is in state %q: its key ceremony is over, there is nothing for init to do", p.srv.id, p.got.State)
 	}
 	if err := p.readPassphrase(true); err != nil {
 		return err
@@ -172,9 +283,74 @@ func (p *trusteeRun) init(index uint32) error {
 	fmt.Fprintf(w, "  secrets:     %s (encrypted under your passphrase; never send it)\n", secrets)
 	fmt.Fprintf(w, "  commitment:  %s\n", where)
 	fmt.Fprintf(w, "  fingerprint: %s\n", c.Fingerprint())
-	fmt.Fprintf(w, "next: send the commitment to the relay, and read your fingerprint to the other trustees\n"+
-		"over a channel the relay does not carry (phone, in person); then wait for every commitment and run 'veche trustee shares'\n")
+	p.initNext()
 	return nil
+}
+
+func (p *trusteeRun) initNext() {
+	p.then("next: send the commitment to the relay, and read your fingerprint to the other trustees\n"+
+		"over a channel the relay does not carry (phone, in person); then wait for every commitment and run 'veche trustee shares'\n",
+		"next: read your fingerprint to the other trustees and the officer over a channel the server does not carry\n"+
+			"(phone, in person); once every commitment is in, run:\n    "+p.command("shares")+"\n")
+}
+
+// resumeInit is init run again with --election after its secrets were
+// made: the upload may have failed. It sends the commitment the secrets
+// make — the one written then, if it is still in the ceremony directory,
+// so that the fingerprint stays the one printed — instead of refusing.
+func (p *trusteeRun) resumeInit(cer dkg.Ceremony, index uint32, secrets string) error {
+	if err := p.readPassphrase(false); err != nil {
+		return err
+	}
+	b, err := p.unseal(secrets)
+	if err != nil {
+		return err
+	}
+	tr, err := dkg.ParseTrustee(b)
+	if err != nil {
+		return fmt.Errorf("%s: %w", secrets, err)
+	}
+	if tc := tr.Ceremony(); tc != cer {
+		return fmt.Errorf("%w: your secrets in %s are for election %q, and the server's ceremony is of election %q (the officer may have started a new ceremony): give a new --dir for it",
+			dkg.ErrOtherCeremony, p.dir, tc.ElectionID, cer.ElectionID)
+	}
+	if tr.Index() != index {
+		return fmt.Errorf("your secrets in %s are trustee %d's, and the server has you as trustee %d: sign in with the account of trustee %d", p.dir, tr.Index(), index, tr.Index())
+	}
+	mine, err := tr.Commitment()
+	if err != nil {
+		return err
+	}
+	rel := dkg.TrusteeFile(dkg.CommitmentsDir, index)
+	name := filepath.Join(p.cdir, filepath.FromSlash(rel))
+	c := mine
+	if b, err := os.ReadFile(name); err == nil {
+		if c, err = dkg.ParseCommitment(cer, bytes.TrimSpace(b)); err != nil {
+			return p.explain(fmt.Errorf("%s: %w", name, err))
+		}
+		if !sameCommitment(c, mine) {
+			return fmt.Errorf("%s, trustee %d's commitment, is not the one your secrets in %s make: someone else's secrets made it; tell the officer", name, index, p.dir)
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return err
+	} else if err := trusteeWriteJSON(name, c); err != nil {
+		return err
+	}
+	p.written = append(p.written, rel)
+	w := p.report()
+	fmt.Fprintf(w, "trustee %d of %d for election %q (any %d decrypt): your secrets were made before, in %s; sending your commitment\n",
+		index, cer.Trustees, cer.ElectionID, cer.Threshold, secrets)
+	fmt.Fprintf(w, "  commitment:  %s\n", name)
+	fmt.Fprintf(w, "  fingerprint: %s\n", c.Fingerprint())
+	p.initNext()
+	return nil
+}
+
+// sameCommitment reports whether two commitments are of the same secrets
+// (their proofs differ: each is made afresh).
+func sameCommitment(a, b *dkg.Commitment) bool {
+	return a.Trustee == b.Trustee && a.Recipient == b.Recipient && bytes.Equal(a.SigningKey, b.SigningKey) &&
+		slices.EqualFunc(a.Coefficients, b.Coefficients, func(x, y *ristretto255.Element) bool { return x.Equal(y) == 1 })
 }
 
 func (p *trusteeRun) shares() error {
@@ -191,8 +367,12 @@ func (p *trusteeRun) shares() error {
 		outDir = p.cdir
 	}
 	for _, m := range shares {
-		if err := trusteeWriteJSON(filepath.Join(outDir, dkg.ShareFile(m.Dealer, m.Recipient)), m); err != nil {
+		rel := dkg.ShareFile(m.Dealer, m.Recipient)
+		if err := trusteeWriteJSON(filepath.Join(outDir, filepath.FromSlash(rel)), m); err != nil {
 			return err
+		}
+		if outDir == p.cdir {
+			p.written = append(p.written, rel)
 		}
 	}
 	fmt.Fprintf(p.stdout, "trustee %d: %d encrypted shares written to %s\n", tr.Index(), len(shares), filepath.Join(outDir, dkg.SharesDir))
@@ -200,7 +380,8 @@ func (p *trusteeRun) shares() error {
 	for _, c := range r.Commitments {
 		fmt.Fprintf(p.stdout, "    trustee %d: %s\n", c.Trustee, c.Fingerprint())
 	}
-	fmt.Fprintln(p.stdout, "next: send the shares to the relay; when every trustee's shares are in, run 'veche trustee receive'")
+	p.then("next: send the shares to the relay; when every trustee's shares are in, run 'veche trustee receive'\n",
+		"next: when every trustee's shares are in, run:\n    "+p.command("receive")+"\n")
 	return nil
 }
 
@@ -236,7 +417,9 @@ func (p *trusteeRun) receive(complainMissing bool) error {
 		}
 		fmt.Fprintln(w)
 	}
-	fmt.Fprintf(w, "  written to %s\nnext: send it to the relay (an empty complaint too: it says you checked); then run 'veche trustee answer'\n", where)
+	fmt.Fprintf(w, "  written to %s\n", where)
+	p.then("next: send it to the relay (an empty complaint too: it says you checked); then run 'veche trustee answer'\n",
+		"next: once every complaint is in, run:\n    "+p.command("answer")+"\n")
 	return nil
 }
 
@@ -250,8 +433,11 @@ func (p *trusteeRun) answer() error {
 		return p.explain(err)
 	}
 	if a == nil {
-		fmt.Fprintf(p.stdout, "trustee %d: no complaint against you in %s: nothing to answer\nnext: once every answer is in, run 'veche trustee finish'\n",
-			tr.Index(), filepath.Join(p.cdir, dkg.ComplaintsDir))
+		fmt.Fprintf(p.stdout, "trustee %d: no complaint against you in %s: nothing to answer\n", tr.Index(), filepath.Join(p.cdir, dkg.ComplaintsDir))
+		if p.srv == nil {
+			fmt.Fprint(p.stdout, "next: once every answer is in, run 'veche trustee finish'\n")
+		}
+		p.next = "next: nothing to send; once every accused trustee has answered, run:\n    " + p.command("finish") + "\n"
 		return nil
 	}
 	where, err := p.writeMessage(dkg.TrusteeFile(dkg.AnswersDir, tr.Index()), a)
@@ -268,7 +454,8 @@ func (p *trusteeRun) answer() error {
 		whose = "the shares of trustees " + strings.Join(to, ", ")
 	}
 	fmt.Fprintf(w, "trustee %d: your answer reveals %s, who complained\n  written to %s\n", tr.Index(), whose, where)
-	fmt.Fprintln(w, "next: send it to the relay; once every answer is in, run 'veche trustee finish'")
+	p.then("next: send it to the relay; once every answer is in, run 'veche trustee finish'\n",
+		"next: once every accused trustee has answered, run:\n    "+p.command("finish")+"\n")
 	return nil
 }
 
@@ -318,7 +505,8 @@ func (p *trusteeRun) finish() error {
 	trusteeField(w, "record digest", hex.EncodeToString(ks.Record[:]))
 	trusteeQualification(w, o)
 	trusteeField(w, "result", where)
-	fmt.Fprintln(w, "next: send the result to the relay; keep the secrets directory and your passphrase until the election is tallied")
+	p.then("next: send the result to the relay; keep the secrets directory and your passphrase until the election is tallied\n",
+		"next: keep the secrets directory and your passphrase until the election is tallied; then run:\n    "+p.command("decrypt")+"\n")
 	return nil
 }
 
@@ -417,6 +605,8 @@ func (p *trusteeRun) explain(err error) error {
 	return err
 }
 
+var errNoPassphraseTerminal = errors.New("no terminal to ask for the passphrase: give --passphrase-stdin and pipe the passphrase in")
+
 // readPassphrase asks for the passphrase once per run: from the first
 // line of standard input with --passphrase-stdin, or from the terminal
 // without echo (twice when creating).
@@ -433,11 +623,11 @@ func (p *trusteeRun) readPassphrase(create bool) error {
 		pass = strings.TrimRight(line, "\r\n")
 	} else {
 		var err error
-		if pass, err = trusteeReadTerminal(p.ctx, "Passphrase for your trustee secrets: "); err != nil {
+		if pass, err = trusteeReadTerminal(p.ctx, "Passphrase for your trustee secrets: ", false, errNoPassphraseTerminal); err != nil {
 			return err
 		}
 		if create {
-			again, err := trusteeReadTerminal(p.ctx, "The same passphrase again: ")
+			again, err := trusteeReadTerminal(p.ctx, "The same passphrase again: ", false, errNoPassphraseTerminal)
 			if err != nil {
 				return err
 			}
@@ -456,38 +646,44 @@ func (p *trusteeRun) readPassphrase(create bool) error {
 	return nil
 }
 
-// trusteeReadTerminal reads a line from the controlling terminal with echo off
-// (through stty, so that no terminal library is needed).
-func trusteeReadTerminal(ctx context.Context, prompt string) (string, error) {
-	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
+// trusteeReadTerminal asks for a line on the controlling terminal, with
+// echo off unless echo is set; noTerminal is the error when there is no
+// terminal. Interrupted (ctx), it puts the terminal back as it was.
+func trusteeReadTerminal(ctx context.Context, prompt string, echo bool, noTerminal error) (string, error) {
+	in, out, err := trusteeTerminal()
 	if err != nil {
-		return "", errors.New("no terminal to ask for the passphrase: give --passphrase-stdin and pipe the passphrase in")
+		return "", noTerminal
 	}
-	defer tty.Close()
-	stty := func(arg string) error {
-		c := exec.Command("stty", arg)
-		c.Stdin = tty
-		return c.Run()
+	defer in.Close()
+	if out != in {
+		defer out.Close()
 	}
-	if err := stty("-echo"); err != nil {
-		return "", fmt.Errorf("cannot turn the terminal's echo off (%v): give --passphrase-stdin instead", err)
+	fd := int(in.Fd())
+	state, err := term.GetState(fd)
+	if err != nil {
+		return "", noTerminal
 	}
-	defer func() {
-		stty("echo")
-		fmt.Fprintln(tty)
-	}()
-	fmt.Fprint(tty, prompt)
+	fmt.Fprint(out, prompt)
 	type line struct {
 		s   string
 		err error
 	}
 	done := make(chan line, 1)
 	go func() {
-		s, err := bufio.NewReader(tty).ReadString('\n')
-		done <- line{s, err}
+		var b []byte
+		var err error
+		if echo {
+			b, err = trusteeReadLine(in)
+		} else {
+			b, err = term.ReadPassword(fd)
+			fmt.Fprintln(out)
+		}
+		done <- line{string(b), err}
 	}()
 	select {
 	case <-ctx.Done():
+		term.Restore(fd, state)
+		fmt.Fprintln(out)
 		return "", ctx.Err()
 	case l := <-done:
 		if l.err != nil && !errors.Is(l.err, io.EOF) {
@@ -495,6 +691,53 @@ func trusteeReadTerminal(ctx context.Context, prompt string) (string, error) {
 		}
 		return strings.TrimRight(l.s, "\r\n"), nil
 	}
+}
+
+// trusteeTerminal opens the terminal to ask on: the controlling terminal
+// (the console on Windows), whatever standard input is.
+func trusteeTerminal() (in, out *os.File, err error) {
+	if runtime.GOOS == "windows" {
+		if in, err = os.OpenFile("CONIN$", os.O_RDWR, 0); err != nil {
+			return nil, nil, err
+		}
+		if out, err = os.OpenFile("CONOUT$", os.O_WRONLY, 0); err != nil {
+			in.Close()
+			return nil, nil, err
+		}
+	} else {
+		if in, err = os.OpenFile("/dev/tty", os.O_RDWR, 0); err != nil {
+			return nil, nil, err
+		}
+		out = in
+	}
+	if !term.IsTerminal(int(in.Fd())) {
+		in.Close()
+		if out != in {
+			out.Close()
+		}
+		return nil, nil, errors.New("not a terminal")
+	}
+	return in, out, nil
+}
+
+// trusteeReadLine reads one line a byte at a time, so that nothing typed
+// after it is taken.
+func trusteeReadLine(r io.Reader) ([]byte, error) {
+	var line []byte
+	var b [1]byte
+	for len(line) < 4096 {
+		n, err := r.Read(b[:])
+		if n == 1 {
+			if b[0] == '\n' {
+				return line, nil
+			}
+			line = append(line, b[0])
+		}
+		if err != nil {
+			return line, err
+		}
+	}
+	return line, nil
 }
 
 // seal writes b to name, encrypted under the passphrase.
@@ -555,6 +798,7 @@ func (p *trusteeRun) writeMessage(rel string, m any) (string, error) {
 		return "standard output", err
 	case "":
 		name := filepath.Join(p.cdir, filepath.FromSlash(rel))
+		p.written = append(p.written, rel)
 		return name, trusteeWriteJSON(name, m)
 	default:
 		return p.out, trusteeWriteJSON(p.out, m)
