@@ -248,7 +248,8 @@ func (e *Election) Result() *Result {
 // Service runs elections on the participation core: its database, clock,
 // audit log and eligibility rules.
 type Service struct {
-	p *participation.Service
+	p       *participation.Service
+	tallies runningSet // the tallies under way (tally.go)
 }
 
 // New returns the election service over the participation core.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 
 	"github.com/veche/veche/internal/store"
 	"github.com/veche/veche/internal/voting"
@@ -19,7 +20,19 @@ const tallyChunk = 4096
 // not) and computes its encrypted tally: the homomorphic sum of the last
 // ballot of each credential, every one verified again (in batches) first.
 // The tally is published for the trustees to decrypt.
+//
+// It runs in three steps so that no lock is held while the ballots are
+// verified, which for a large ballot box takes minutes (SQLite has one
+// writer for the whole platform): record the close; verify and add the
+// ballots of the closed box, which no longer changes; then, in a second
+// short transaction, check that the box is still what was added and
+// publish the tally. While one tally of an election runs, another is
+// refused (ErrTallyRunning).
 func (s *Service) Tally(ctx context.Context, officer, id int64) (*Election, error) {
+	if !s.tallies.start(id) {
+		return nil, ErrTallyRunning
+	}
+	defer s.tallies.done(id)
 	err := s.db().InTx(ctx, func(tx *store.Tx) error {
 		e, err := s.lock(ctx, tx, id)
 		if err != nil {
@@ -27,23 +40,47 @@ func (s *Service) Tally(ctx context.Context, officer, id int64) (*Election, erro
 		}
 		switch {
 		case e.stored == Open && e.State == Closed:
-			if err := s.close(ctx, tx, 0, e); err != nil {
-				return err
-			}
+			return s.close(ctx, tx, 0, e)
 		case e.stored != Closed:
 			return &StateError{State: e.State, Want: []string{Closed}}
 		}
-		ve, err := e.Voting()
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	e, err := s.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	ve, err := e.Voting()
+	if err != nil {
+		return nil, err
+	}
+	t, last, err := s.sum(ctx, s.db(), ve, id)
+	if err != nil {
+		return nil, err
+	}
+	tj, err := t.MarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	err = s.db().InTx(ctx, func(tx *store.Tx) error {
+		e, err := s.lock(ctx, tx, id)
 		if err != nil {
 			return err
 		}
-		t, err := s.sum(ctx, tx, ve, id)
-		if err != nil {
+		if e.stored != Closed {
+			return &StateError{State: e.State, Want: []string{Closed}}
+		}
+		// The box of a closed election does not change; check anyway that
+		// what was added is what the box counts.
+		var n, max int64
+		if err := tx.QueryRow(ctx, "SELECT COUNT(*), COALESCE(MAX(id), 0) FROM election_ballots WHERE election_id = ? AND counted", id).Scan(&n, &max); err != nil {
 			return err
 		}
-		tj, err := t.MarshalJSON()
-		if err != nil {
-			return err
+		if uint64(n) != t.Ballots() || max != last {
+			return fmt.Errorf("election %d: the ballot box changed while it was being added up (%d counted ballots, %d added)", id, n, t.Ballots())
 		}
 		if _, err := tx.Exec(ctx, "UPDATE elections SET state = ?, tally = ?, tallied_at = ? WHERE id = ?", Tallying, string(tj), store.Micros(s.Now()), id); err != nil {
 			return err
@@ -56,14 +93,54 @@ func (s *Service) Tally(ctx context.Context, officer, id int64) (*Election, erro
 	return s.Get(ctx, id)
 }
 
-// sum verifies and adds the counted ballots.
-func (s *Service) sum(ctx context.Context, q queryer, ve *voting.Election, id int64) (*voting.EncryptedTally, error) {
-	total := ve.NewTally()
+// ErrTallyRunning refuses a tally while another of the same election
+// runs on this server.
+var ErrTallyRunning = errors.New("election: the tally of this election is already being computed")
+
+// TallyRunning reports whether a tally of the election runs on this
+// server, for the page to say so.
+func (s *Service) TallyRunning(id int64) bool { return s.tallies.running(id) }
+
+// runningSet is the elections whose tally runs on this server.
+type runningSet struct {
+	mu  sync.Mutex
+	ids map[int64]bool
+}
+
+func (r *runningSet) start(id int64) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.ids[id] {
+		return false
+	}
+	if r.ids == nil {
+		r.ids = map[int64]bool{}
+	}
+	r.ids[id] = true
+	return true
+}
+
+func (r *runningSet) done(id int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.ids, id)
+}
+
+func (r *runningSet) running(id int64) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.ids[id]
+}
+
+// sum verifies and adds the counted ballots; last is the box's id of the
+// last one added.
+func (s *Service) sum(ctx context.Context, q queryer, ve *voting.Election, id int64) (total *voting.EncryptedTally, last int64, err error) {
+	total = ve.NewTally()
 	after := int64(0)
 	for {
 		rows, err := q.Query(ctx, "SELECT id, ballot FROM election_ballots WHERE election_id = ? AND counted AND id > ? ORDER BY id LIMIT ?", id, after, tallyChunk)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		var ballots []*voting.Ballot
 		var seqs []int64
@@ -72,31 +149,31 @@ func (s *Service) sum(ctx context.Context, q queryer, ve *voting.Election, id in
 			var body string
 			if err := rows.Scan(&seq, &body); err != nil {
 				rows.Close()
-				return nil, err
+				return nil, 0, err
 			}
 			b, err := voting.ParseBallot([]byte(body))
 			if err != nil {
 				rows.Close()
-				return nil, fmt.Errorf("election: stored ballot %d: %w", seq, err)
+				return nil, 0, fmt.Errorf("election: stored ballot %d: %w", seq, err)
 			}
 			ballots, seqs = append(ballots, b), append(seqs, seq)
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		if len(ballots) == 0 {
-			return total, nil
+			return total, after, nil
 		}
 		for i, err := range ve.VerifyBallots(ballots) {
 			if err != nil {
 				// Every ballot was verified when cast: this one was changed since.
-				return nil, fmt.Errorf("election: stored ballot %d no longer verifies: %w", seqs[i], err)
+				return nil, 0, fmt.Errorf("election: stored ballot %d no longer verifies: %w", seqs[i], err)
 			}
 		}
 		for _, b := range ballots {
 			if err := total.Add(b); err != nil {
-				return nil, err
+				return nil, 0, err
 			}
 		}
 		after = seqs[len(seqs)-1]

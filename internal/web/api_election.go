@@ -86,6 +86,8 @@ func electionFailure(lang i18n.Lang, err error) (status int, code, msg, detail s
 		return http.StatusNotFound, "not_found", i18n.T(lang, "error.not_found"), "", true
 	case errors.Is(err, election.ErrNotTrustee):
 		return http.StatusForbidden, "not_trustee", i18n.T(lang, "error.not_trustee"), "", true
+	case errors.Is(err, election.ErrTallyRunning):
+		return http.StatusConflict, "tally_running", i18n.T(lang, "error.tally_running"), "", true
 	case errors.Is(err, election.ErrRecordNotReady):
 		return http.StatusConflict, "record_not_ready", i18n.T(lang, "error.record_not_ready"), "", true
 	}
@@ -185,26 +187,29 @@ func rawJSON(w http.ResponseWriter, b []byte) {
 // electionJSON is an election in the API: what the booth reads
 // (docs/api-elections.md, "The election").
 type electionJSON struct {
-	ID                int64              `json:"id"`
-	ManifestID        string             `json:"manifest_id"`
-	ProcessID         int64              `json:"process_id"`
-	Title             string             `json:"title"`
-	State             string             `json:"state"`
-	OpensAt           time.Time          `json:"opens_at"`
-	ClosesAt          time.Time          `json:"closes_at"`
-	Manifest          json.RawMessage    `json:"manifest"`
-	JointKey          *string            `json:"joint_key"`
-	Eligible          bool               `json:"eligible"`
-	Reason            string             `json:"reason"`
-	ReasonCode        string             `json:"reason_code,omitempty"`
-	Trustees          int                `json:"trustees"`
-	Threshold         int                `json:"threshold"`
-	Credentials       int                `json:"credentials"`
-	CredentialsDigest string             `json:"credentials_digest,omitempty"`
-	Result            json.RawMessage    `json:"result,omitempty"`
-	You               *electionYou       `json:"you,omitempty"`
-	TrusteeAccounts   []election.Trustee `json:"trustee_accounts,omitempty"`
-	Links             map[string]string  `json:"links"`
+	ID                int64           `json:"id"`
+	ManifestID        string          `json:"manifest_id"`
+	ProcessID         int64           `json:"process_id"`
+	Title             string          `json:"title"`
+	State             string          `json:"state"`
+	OpensAt           time.Time       `json:"opens_at"`
+	ClosesAt          time.Time       `json:"closes_at"`
+	Manifest          json.RawMessage `json:"manifest"`
+	JointKey          *string         `json:"joint_key"`
+	Eligible          bool            `json:"eligible"`
+	Reason            string          `json:"reason"`
+	ReasonCode        string          `json:"reason_code,omitempty"`
+	Trustees          int             `json:"trustees"`
+	Threshold         int             `json:"threshold"`
+	Credentials       int             `json:"credentials"`
+	CredentialsDigest string          `json:"credentials_digest,omitempty"`
+	Result            json.RawMessage `json:"result,omitempty"`
+	// TallyRunning says the encrypted tally is being computed (after
+	// POST …/tally answered 202).
+	TallyRunning    bool               `json:"tally_running,omitempty"`
+	You             *electionYou       `json:"you,omitempty"`
+	TrusteeAccounts []election.Trustee `json:"trustee_accounts,omitempty"`
+	Links           map[string]string  `json:"links"`
 }
 
 // electionYou is what the caller is in the election.
@@ -259,6 +264,7 @@ func (h *electionWeb) electionAnswer(r *http.Request, c *reqCtx, status int, e *
 	if len(e.ResultJSON) > 0 {
 		j.Result = e.ResultJSON
 	}
+	j.TallyRunning = e.State == election.Closed && h.el.TallyRunning(e.ID)
 	if c.principal != nil {
 		if idx := e.TrusteeIndex(c.principal.AccountID); idx != 0 {
 			j.You = &electionYou{Trustee: idx}
@@ -327,6 +333,13 @@ func (h *electionWeb) apiStep(do func(r *http.Request, officer, id int64) (*elec
 			return answer{}, err
 		}
 		e, err := do(r, c.principal.AccountID, id)
+		if errors.Is(err, errTallyContinues) {
+			// Accepted: the tally goes on; GET the election to follow it.
+			if e, err = h.el.Get(r.Context(), id); err != nil {
+				return answer{}, err
+			}
+			return h.electionAnswer(r, c, http.StatusAccepted, e)
+		}
 		if err != nil {
 			return answer{}, err
 		}

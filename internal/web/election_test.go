@@ -6,7 +6,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -618,4 +620,76 @@ func TestElectionOfficerPages(t *testing.T) {
 			t.Errorf("editing after the ceremony started: %d", pg.status)
 		}
 	})
+}
+
+// TestTallyOutlastingTheRequestGoesOn: a tally that takes longer than the
+// officer's request waits is answered 202 (API) or with a notice (page),
+// goes on detached from the request, is shown as running, refuses a
+// second start, and ends tallied.
+func TestTallyOutlastingTheRequestGoesOn(t *testing.T) {
+	e := newAPITestEnv(t, storetest.SQLite(t), nil)
+	f := newElectionFixture(t, e, participation.Eligibility{}, 1)
+	body, _ := f.ballot(t, f.creds[0], voting.Choices{"c1": {"o1"}, "c2": {"o1"}})
+	if r := f.cast(t, 0, body); r.status != http.StatusCreated {
+		t.Fatalf("cast: %s", r)
+	}
+	if r := f.officer.call("POST", f.path+"/close", nil); r.status != http.StatusOK {
+		t.Fatalf("close: %s", r)
+	}
+	release := make(chan struct{})
+	oldWait, oldHook := tallyWait, beforeTally
+	tallyWait, beforeTally = 10*time.Millisecond, func() { <-release }
+	t.Cleanup(func() { tallyWait, beforeTally = oldWait, oldHook })
+
+	r := f.officer.call("POST", f.path+"/tally", nil)
+	if r.status != http.StatusAccepted || r.body["state"] != "closed" {
+		t.Fatalf("a long tally: %s", r)
+	}
+	close(release) // the request has answered; let the tally run
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		r = f.officer.call("GET", f.path, nil)
+		if r.body["state"] == "tallied" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the tally did not end: %s", r)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if r.body["tally_running"] != nil {
+		t.Errorf("a finished tally is shown as running: %s", r)
+	}
+	if r := f.officer.call("POST", f.path+"/tally", nil); r.status != http.StatusConflict || r.errCode() != "election_wrong_state" {
+		t.Errorf("tallying again: %s", r)
+	}
+}
+
+// TestLongDownloadOutlastsTheWriteTimeout: a download that keeps going
+// is not cut at the server's write timeout, as the election record of a
+// large election would be; only a stall is.
+func TestLongDownloadOutlastsTheWriteTimeout(t *testing.T) {
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := newProgressWriter(w)
+		p.stall, p.every = 300*time.Millisecond, 0
+		for range 8 {
+			if _, err := p.Write(bytes.Repeat([]byte("x"), 1024)); err != nil {
+				return
+			}
+			http.NewResponseController(w).Flush()
+			time.Sleep(50 * time.Millisecond)
+		}
+	}))
+	srv.Config.WriteTimeout = 150 * time.Millisecond
+	srv.Start()
+	defer srv.Close()
+	res, err := http.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil || len(b) != 8*1024 {
+		t.Fatalf("read %d bytes of 8192 over 400 ms with a 150 ms write timeout: %v", len(b), err)
+	}
 }

@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -212,16 +213,20 @@ func (h *electionWeb) officerStep(do func(r *http.Request, officer, id int64) (*
 		if err == nil {
 			_, err = do(r, c.principal.AccountID, id)
 		}
+		notice := done
+		if errors.Is(err, errTallyContinues) {
+			notice, err = "tally_running", nil
+		}
 		if err != nil {
 			h.failElection(w, r, c, err)
 			return
 		}
-		http.Redirect(w, r, "/elections/"+strconv.FormatInt(id, 10)+"?done="+done, http.StatusSeeOther)
+		http.Redirect(w, r, "/elections/"+strconv.FormatInt(id, 10)+"?done="+notice, http.StatusSeeOther)
 	}
 }
 
 // electionDone are the notices the election page shows after a step.
-var electionDone = []string{"created", "updated", "ceremony_started", "ceremony_cancelled", "credentials_published", "opened", "closed", "tallied"}
+var electionDone = []string{"created", "updated", "ceremony_started", "ceremony_cancelled", "credentials_published", "opened", "closed", "tally_running", "tallied"}
 
 func (h *electionWeb) electionPage(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 	e, err := h.election(r)
@@ -241,7 +246,8 @@ func (h *electionWeb) electionPage(w http.ResponseWriter, r *http.Request, c *re
 	}
 	data := map[string]any{"E": e, "Process": process, "Eligibility": ev, "Result": resultView(e),
 		"Manage": c.principal.Can(identity.PermElectionsManage), "Authority": c.principal.Can(identity.PermElectionCredentials),
-		"Trustee": e.TrusteeIndex(viewerID(c)), "Steps": electionSteps(e.State)}
+		"Trustee": e.TrusteeIndex(viewerID(c)), "Steps": electionSteps(e.State),
+		"TallyRunning": e.State == election.Closed && h.el.TallyRunning(e.ID)}
 	if e.State == election.Ceremony {
 		st, err := h.el.Ceremony(r.Context(), e.ID)
 		if err != nil {
@@ -316,6 +322,7 @@ type contestResultView struct {
 
 type optionResultView struct {
 	Title   string
+	Blank   bool // the row of ballots that left the question blank
 	Votes   uint64
 	Percent string
 	Width   string // of the bar, as a percentage of the largest count
@@ -334,23 +341,39 @@ func resultView(e *election.Election) *resultsView {
 		}
 		mc := e.Manifest.Contests[i]
 		cv := contestResultView{ID: c.ID, Title: mc.Title}
-		top := uint64(0)
-		for _, o := range c.Options {
-			top = max(top, o.Votes)
-		}
 		for j, o := range c.Options {
 			title := o.ID
 			if j < len(mc.Options) {
 				title = mc.Options[j].Title
 			}
-			row := optionResultView{Title: title, Votes: o.Votes, Percent: "0", Width: "0"}
+			cv.Rows = append(cv.Rows, optionResultView{Title: title, Votes: o.Votes})
+		}
+		// A question with one answer at most that may be left blank: the
+		// ballots that chose none are the rest, so the rows add up to the
+		// ballots counted. (With several answers allowed, the totals do not
+		// say how many ballots chose none.)
+		if mc.Max == 1 && mc.Min == 0 {
+			var chosen uint64
+			for _, o := range c.Options {
+				chosen += o.Votes
+			}
+			if chosen <= res.Ballots {
+				cv.Rows = append(cv.Rows, optionResultView{Blank: true, Votes: res.Ballots - chosen})
+			}
+		}
+		top := uint64(0)
+		for _, row := range cv.Rows {
+			top = max(top, row.Votes)
+		}
+		for k := range cv.Rows {
+			row := &cv.Rows[k]
+			row.Percent, row.Width = "0", "0"
 			if res.Ballots > 0 {
-				row.Percent = strconv.FormatFloat(100*float64(o.Votes)/float64(res.Ballots), 'f', 1, 64)
+				row.Percent = strconv.FormatFloat(100*float64(row.Votes)/float64(res.Ballots), 'f', 1, 64)
 			}
 			if top > 0 {
-				row.Width = strconv.FormatFloat(100*float64(o.Votes)/float64(top), 'f', 1, 64) + "%"
+				row.Width = strconv.FormatFloat(100*float64(row.Votes)/float64(top), 'f', 1, 64) + "%"
 			}
-			cv.Rows = append(cv.Rows, row)
 		}
 		v.Contests = append(v.Contests, cv)
 	}
@@ -368,7 +391,11 @@ func (h *electionWeb) resultsPage(w http.ResponseWriter, r *http.Request, c *req
 		h.failElection(w, r, c, err)
 		return
 	}
-	h.render(w, r, c, http.StatusOK, "election-results", map[string]any{"E": e, "Result": resultView(e), "Decryptions": d})
+	valid := 0
+	if d != nil {
+		valid = len(d.Received) - len(d.Failed)
+	}
+	h.render(w, r, c, http.StatusOK, "election-results", map[string]any{"E": e, "Result": resultView(e), "Decryptions": d, "Valid": valid})
 }
 
 func (h *electionWeb) ceremonyPage(w http.ResponseWriter, r *http.Request, c *reqCtx) {
@@ -462,7 +489,30 @@ func (h *electionWeb) recordZip(w http.ResponseWriter, r *http.Request, c *reqCt
 	w.Header().Set("Content-Type", "application/zip")
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-record.zip"`, e.ManifestID))
 	w.Header().Set("Cache-Control", "no-store")
-	if err := record.WriteZip(w, rec); err != nil {
+	if err := record.WriteZip(newProgressWriter(w), rec); err != nil {
 		h.Logger.Error("web: election record", "election", e.ID, "err", err)
 	}
+}
+
+// progressWriter moves the write deadline on as the download goes: a
+// record of a large election streams for longer than the server's write
+// timeout, which then bounds a stall rather than the whole download.
+type progressWriter struct {
+	w     io.Writer
+	rc    *http.ResponseController
+	stall time.Duration // how long a download may make no progress
+	every time.Duration // how often the deadline is moved
+	last  time.Time
+}
+
+func newProgressWriter(w http.ResponseWriter) *progressWriter {
+	return &progressWriter{w: w, rc: http.NewResponseController(w), stall: time.Minute, every: time.Second}
+}
+
+func (p *progressWriter) Write(b []byte) (int, error) {
+	if now := time.Now(); now.Sub(p.last) >= p.every {
+		p.last = now
+		_ = p.rc.SetWriteDeadline(now.Add(p.stall)) // a writer without deadlines keeps the server's
+	}
+	return p.w.Write(b)
 }

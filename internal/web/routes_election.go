@@ -1,7 +1,10 @@
 package web
 
 import (
+	"context"
+	"errors"
 	"net/http"
+	"time"
 
 	"github.com/veche/veche/internal/election"
 	"github.com/veche/veche/internal/identity"
@@ -28,7 +31,7 @@ func (s *Server) electionRoutes() []route {
 	}
 	open := func(r *http.Request, o, id int64) (*election.Election, error) { return h.el.Open(r.Context(), o, id) }
 	closeNow := func(r *http.Request, o, id int64) (*election.Election, error) { return h.el.Close(r.Context(), o, id) }
-	tally := func(r *http.Request, o, id int64) (*election.Election, error) { return h.el.Tally(r.Context(), o, id) }
+	tally := h.tally
 	return []route{
 		{"GET", "/elections", public, h.electionsPage},
 		{"GET", "/elections/new", officer, h.newElectionForm},
@@ -71,5 +74,50 @@ func (s *Server) electionRoutes() []route {
 		{"GET", "/api/v1/elections/{id}/tally", public, h.apiTally},
 		{"POST", "/api/v1/elections/{id}/decryptions", trustee, electionRaw(h, partialFields, h.apiPostDecryption)},
 		{"GET", "/api/v1/elections/{id}/results", public, electionAPI(h, h.apiResults)},
+	}
+}
+
+// tallyWait is how long the officer's request waits for the tally before
+// it answers that the tally goes on: a large ballot box takes minutes to
+// verify and add up, past the server's write timeout.
+var tallyWait = 20 * time.Second
+
+// errTallyContinues says the tally was started and outlasted tallyWait:
+// the page says so, the API answers 202.
+var errTallyContinues = errors.New("web: the tally continues in the background")
+
+// beforeTally runs in the tally's goroutine before it starts; tests hold
+// a tally back with it to see the request answer first.
+var beforeTally = func() {}
+
+// tally runs the election's tally detached from the request, so that a
+// closed connection or the write timeout does not cancel it, and waits
+// for it up to tallyWait. A tally that ends later is logged; the
+// election page shows it as running until then.
+func (h *electionWeb) tally(r *http.Request, officer, id int64) (*election.Election, error) {
+	type outcome struct {
+		e   *election.Election
+		err error
+	}
+	done := make(chan outcome, 1)
+	ctx := context.WithoutCancel(r.Context())
+	go func() {
+		beforeTally()
+		start := time.Now()
+		e, err := h.el.Tally(ctx, officer, id)
+		var se *election.StateError
+		switch {
+		case err != nil && !errors.As(err, &se) && !errors.Is(err, election.ErrTallyRunning):
+			h.Logger.Error("election tally failed", "election", id, "err", err)
+		case err == nil && time.Since(start) > tallyWait:
+			h.Logger.Info("election tally done", "election", id, "took", time.Since(start).Round(time.Second))
+		}
+		done <- outcome{e, err}
+	}()
+	select {
+	case o := <-done:
+		return o.e, o.err
+	case <-time.After(tallyWait):
+		return nil, errTallyContinues
 	}
 }

@@ -183,7 +183,7 @@
 
   function when(iso) {
     try {
-      return new Intl.DateTimeFormat(cfg.lang, {dateStyle: 'long', timeStyle: 'short'}).format(new Date(iso));
+      return new Intl.DateTimeFormat(cfg.lang, {year: 'numeric', month: 'long', day: 'numeric', hour: 'numeric', minute: '2-digit', timeZoneName: 'short'}).format(new Date(iso));
     } catch (e) {
       return iso;
     }
