@@ -260,9 +260,16 @@ func (h *electionWeb) electionPage(w http.ResponseWriter, r *http.Request, c *re
 			data["Next"], data["WaitingFor"] = next, listIndices(waiting)
 		}
 	}
-	// What a trustee gives `veche trustee --election`: this page's address
-	// (veche serves only HTTPS: its cookies are Secure).
-	data["URL"] = "https://" + r.Host + "/elections/" + strconv.FormatInt(e.ID, 10)
+	// What a trustee gives `veche trustee --election`: this page's public
+	// address, or the address it was reached at when none is configured.
+	base := strings.TrimSuffix(h.id.Config().PublicURL, "/")
+	if base == "" {
+		base = "http://" + r.Host
+		if c.https {
+			base = "https://" + r.Host
+		}
+	}
+	data["URL"] = base + "/elections/" + strconv.FormatInt(e.ID, 10)
 	if done := r.URL.Query().Get("done"); done != "" {
 		for _, d := range electionDone {
 			if d == done {
