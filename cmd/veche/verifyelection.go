@@ -125,6 +125,12 @@ func printElectionReport(w io.Writer, r *record.Record, rep *record.Report) {
 	}
 	fmt.Fprintf(w, "\n%d credentials, %d ballots in the box, %d counted; %d log entries in the span, %d casts\n", rep.Credentials, rep.Ballots, rep.Counted, rep.Entries, rep.Casts)
 	fmt.Fprintf(w, "Audit log key: %s, from %s\n", rep.LogKey, rep.LogKeyFrom)
+	if rep.LogKeyFrom != "pinned" && rep.LogKey != "" {
+		// The record vouches for itself here: say what is and is not shown.
+		fmt.Fprintf(w, "  Note: the key was taken from the record itself. The record is consistent with a log\n"+
+			"  signed by that key, but nothing here shows the key is the site's: get it on your own\n"+
+			"  (the site's /log/key, or a witness you trust) and check again with --log-key.\n")
+	}
 	if rep.Result != nil && r.Manifest != nil {
 		fmt.Fprintf(w, "\nResult (%d ballots, decrypted by trustees %v):\n", rep.Result.Ballots, rep.Result.Trustees)
 		printResult(w, r.Manifest, rep.Result)
@@ -134,8 +140,11 @@ func printElectionReport(w io.Writer, r *record.Record, rep *record.Report) {
 		perBallot = fmt.Sprintf(", %.0f µs wall and %.0f µs CPU per ballot", rep.Elapsed.Seconds()*1e6/float64(rep.Ballots), rep.CPU.Seconds()*1e6/float64(rep.Ballots))
 	}
 	status := "VERIFIED"
-	if !rep.OK() {
+	switch {
+	case !rep.OK():
 		status = "NOT VERIFIED"
+	case rep.LogKeyFrom != "pinned":
+		status = "VERIFIED (audit log key not pinned)"
 	}
 	fmt.Fprintf(w, "\n%s in %s (CPU %s, %d cores)%s\n", status, rep.Elapsed.Round(time.Millisecond), rep.CPU.Round(time.Millisecond), runtime.GOMAXPROCS(0), perBallot)
 }

@@ -38,10 +38,10 @@ func TestVerifyElectionChecksARecordAndNamesTampering(t *testing.T) {
 	dir := benchRecord(t)
 	key := strings.TrimSpace(lineOf(t, filepath.Join(dir, "log/key"), 1))
 	code, out, errs := runCmd(t, "", "verify-election", dir)
-	if code != 0 || !strings.Contains(out, "VERIFIED in") || !strings.Contains(out, "not pinned") {
+	if code != 0 || !strings.Contains(out, "\nVERIFIED (audit log key not pinned) in") || !strings.Contains(out, "check again with --log-key") {
 		t.Fatalf("verify-election = %d\nstdout: %s\nstderr: %s", code, out, errs)
 	}
-	if code, out, _ := runCmd(t, "", "verify-election", dir, "--log-key", key); code != 0 || !strings.Contains(out, "from pinned") {
+	if code, out, _ := runCmd(t, "", "verify-election", dir, "--log-key", key); code != 0 || !strings.Contains(out, "from pinned") || !strings.Contains(out, "\nVERIFIED in") || strings.Contains(out, "Note:") {
 		t.Fatalf("verify-election --log-key = %d: %s", code, out)
 	}
 	// A zip archive of the record verifies too.
