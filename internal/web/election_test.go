@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/veche/veche/internal/auditlog"
@@ -691,5 +692,102 @@ func TestLongDownloadOutlastsTheWriteTimeout(t *testing.T) {
 	b, err := io.ReadAll(res.Body)
 	if err != nil || len(b) != 8*1024 {
 		t.Fatalf("read %d bytes of 8192 over 400 ms with a 150 ms write timeout: %v", len(b), err)
+	}
+}
+
+// TestTrusteePageSaysWhatToDoNext: through a key ceremony where trustee 3
+// sends a commitment but never deals, trustee 1's page names each next
+// step with its command, then whom it waits for and, since trustee 3 may
+// never come, how to complain that the shares are missing.
+func TestTrusteePageSaysWhatToDoNext(t *testing.T) {
+	e := newAPITestEnv(t, storetest.SQLite(t), nil)
+	officer, officerID, _ := e.staffAPI("officer@example.org", identity.RoleElectionOfficer)
+	var trustees []*apiCaller
+	var ids []int64
+	for i := 1; i <= 3; i++ {
+		a, id, _ := e.staffAPI(fmt.Sprintf("trustee%d@example.org", i), identity.RoleTrustee)
+		trustees, ids = append(trustees, a), append(ids, id)
+	}
+	p, err := e.part.CreateProcess(t.Context(), officerID, participation.ProcessInput{Title: "River park",
+		Phases: []participation.PhaseInput{{Name: "Vote", Starts: e.clock().Add(-time.Hour), Ends: e.clock().Add(24 * time.Hour)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := electionInput(e.clock())
+	in["trustees"] = ids
+	r := officer.call("POST", fmt.Sprintf("/api/v1/processes/%d/elections", p.ID), in)
+	if r.status != http.StatusCreated {
+		t.Fatalf("create: %s", r)
+	}
+	id := int64(r.body["id"].(float64))
+	api, page := fmt.Sprintf("/api/v1/elections/%d", id), fmt.Sprintf("/elections/%d", id)
+	if r := officer.call("POST", api+"/ceremony/start", nil); r.status != http.StatusOK {
+		t.Fatalf("start: %s", r)
+	}
+	says := func(want ...string) {
+		t.Helper()
+		req, _ := http.NewRequest("GET", e.srv.URL+page, nil)
+		req.Header.Set("Authorization", "Bearer "+trustees[0].token)
+		res, err := trustees[0].c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		body := string(b)
+		for _, w := range want {
+			if !strings.Contains(body, w) {
+				t.Errorf("trustee 1's page does not say %q", w)
+			}
+		}
+	}
+	files := func(i int) fstest.MapFS {
+		fsys := fstest.MapFS{}
+		for name, v := range trustees[i].call("GET", api+"/ceremony", nil).body["files"].(map[string]any) {
+			fsys[name] = &fstest.MapFile{Data: []byte(mustJSON(t, v))}
+		}
+		return fsys
+	}
+	post := func(i int, m any) {
+		t.Helper()
+		if r := trustees[i].call("POST", api+"/ceremony/messages", []byte(mustJSON(t, m))); r.status != http.StatusCreated {
+			t.Fatalf("trustee %d: %s", i+1, r)
+		}
+	}
+	says("Your next step:", "veche trustee init --election "+e.srv.URL+page+" --dir ~/veche-trustee --index 1")
+	var dealers []*dkg.Trustee
+	for i := range 3 {
+		cer, err := dkg.ParseCeremony(files(i)[dkg.CeremonyFile].Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr, err := dkg.NewTrustee(cer, uint32(i+1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := tr.Commitment()
+		if err != nil {
+			t.Fatal(err)
+		}
+		post(i, c)
+		dealers = append(dealers, tr)
+	}
+	says("veche trustee shares --election")
+	for i := range 2 {
+		rec, err := dkg.ReadRecord(files(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		shares, err := dealers[i].Deal(rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range shares {
+			post(i, s)
+		}
+	}
+	says("waiting for trustees 3", "veche trustee receive --complain-missing --election")
+	if r := trustees[0].call("GET", api+"/ceremony", nil); r.body["next"] != "wait" || fmt.Sprint(r.body["waiting_for"]) != "[3]" {
+		t.Errorf("the API's next step: %v %v", r.body["next"], r.body["waiting_for"])
 	}
 }

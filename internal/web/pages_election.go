@@ -258,6 +258,18 @@ func (h *electionWeb) electionPage(w http.ResponseWriter, r *http.Request, c *re
 		if you := e.TrusteeIndex(viewerID(c)); you != 0 {
 			next, waiting := st.Next(you)
 			data["Next"], data["WaitingFor"] = next, listIndices(waiting)
+			// What a trustee may do when those waited for do not come:
+			// complain that their shares are missing, or confirm without
+			// their answers (either leaves them out of the key).
+			if next == election.StepWait {
+				sent := func(kind string) bool { return slices.Contains(st.Received[kind], you) }
+				switch {
+				case sent(election.KindShare) && !sent(election.KindComplaint):
+					data["Fallback"] = election.StepReceive
+				case sent(election.KindComplaint) && len(st.Received[election.KindComplaint]) == int(st.Trustees):
+					data["Fallback"] = election.StepFinish
+				}
+			}
 		}
 	}
 	// What a trustee gives `veche trustee --election`: this page's public
