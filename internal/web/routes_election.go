@@ -101,15 +101,16 @@ func (h *electionWeb) tally(r *http.Request, officer, id int64) (*election.Elect
 	}
 	done := make(chan outcome, 1)
 	ctx := context.WithoutCancel(r.Context())
+	wait, before := tallyWait, beforeTally // read once: the goroutine may outlive a test that sets them
 	go func() {
-		beforeTally()
+		before()
 		start := time.Now()
 		e, err := h.el.Tally(ctx, officer, id)
 		var se *election.StateError
 		switch {
 		case err != nil && !errors.As(err, &se) && !errors.Is(err, election.ErrTallyRunning):
 			h.Logger.Error("election tally failed", "election", id, "err", err)
-		case err == nil && time.Since(start) > tallyWait:
+		case err == nil && time.Since(start) > wait:
 			h.Logger.Info("election tally done", "election", id, "took", time.Since(start).Round(time.Second))
 		}
 		done <- outcome{e, err}
@@ -117,7 +118,7 @@ func (h *electionWeb) tally(r *http.Request, officer, id int64) (*election.Elect
 	select {
 	case o := <-done:
 		return o.e, o.err
-	case <-time.After(tallyWait):
+	case <-time.After(wait):
 		return nil, errTallyContinues
 	}
 }
