@@ -786,7 +786,7 @@ func TestTrusteePageSaysWhatToDoNext(t *testing.T) {
 			post(i, s)
 		}
 	}
-	says("waiting for trustees 3", "veche trustee receive --complain-missing --election")
+	says("waiting for the trustees numbered 3", "veche trustee receive --complain-missing --election")
 	if r := trustees[0].call("GET", api+"/ceremony", nil); r.body["next"] != "wait" || fmt.Sprint(r.body["waiting_for"]) != "[3]" {
 		t.Errorf("the API's next step: %v %v", r.body["next"], r.body["waiting_for"])
 	}

@@ -159,7 +159,7 @@ func TestElectionWalkthrough(t *testing.T) {
 		}
 	}
 	trustee.Open(electionPath)
-	trustee.MustContain("waiting for trustees 3")
+	trustee.MustContain("waiting for the trustees numbered 3")
 	w.step(trustee, "trustee-waiting")
 	officer.Open(electionPath + "/ceremony")
 	w.step(officer, "ceremony-stalled")
