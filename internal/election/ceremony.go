@@ -140,12 +140,9 @@ func (s *Service) PostMessage(ctx context.Context, account, id int64, body []byt
 	now := s.Now()
 	var out *Message
 	err := s.db().InTx(ctx, func(tx *store.Tx) error {
-		e, err := s.lock(ctx, tx, id)
+		e, err := s.lockIn(ctx, tx, id, Ceremony)
 		if err != nil {
 			return err
-		}
-		if e.stored != Ceremony {
-			return &StateError{State: e.State, Want: []string{Ceremony}}
 		}
 		idx := e.TrusteeIndex(account)
 		if idx == 0 {

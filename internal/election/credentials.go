@@ -51,12 +51,9 @@ func (s *Service) AddCredentials(ctx context.Context, authority, id int64, list 
 	}
 	var total int
 	err := s.db().InTx(ctx, func(tx *store.Tx) error {
-		e, err := s.lock(ctx, tx, id)
+		e, err := s.lockIn(ctx, tx, id, Credentials)
 		if err != nil {
 			return err
-		}
-		if e.stored != Credentials {
-			return &StateError{State: e.State, Want: []string{Credentials}}
 		}
 		if list.Election != "" && list.Election != e.ManifestID {
 			return refuse("credentials_wrong_election", "the list is for election %q, this is %q", list.Election, e.ManifestID)
@@ -98,12 +95,9 @@ func (s *Service) AddCredentials(ctx context.Context, authority, id int64, list 
 func (s *Service) PublishCredentials(ctx context.Context, authority, id int64, count int, digest string) (*Election, error) {
 	now := s.Now()
 	err := s.db().InTx(ctx, func(tx *store.Tx) error {
-		e, err := s.lock(ctx, tx, id)
+		e, err := s.lockIn(ctx, tx, id, Credentials)
 		if err != nil {
 			return err
-		}
-		if e.stored != Credentials {
-			return &StateError{State: e.State, Want: []string{Credentials}}
 		}
 		creds, err := s.credentials(ctx, tx, id)
 		if err != nil {
@@ -142,12 +136,9 @@ const MaxCredentialsPerFile = 500_000
 func (s *Service) ReplaceCredentials(ctx context.Context, authority, id int64, list CredentialList, count int, digest string) (*Election, error) {
 	now := s.Now()
 	err := s.db().InTx(ctx, func(tx *store.Tx) error {
-		e, err := s.lock(ctx, tx, id)
+		e, err := s.lockIn(ctx, tx, id, Credentials)
 		if err != nil {
 			return err
-		}
-		if e.stored != Credentials {
-			return &StateError{State: e.State, Want: []string{Credentials}}
 		}
 		var v validate.Errors
 		switch {
@@ -220,12 +211,9 @@ func (s *Service) ReplaceCredentials(ctx context.Context, authority, id int64, l
 func (s *Service) DiscardCredentials(ctx context.Context, authority, id int64) (int, error) {
 	var n int
 	err := s.db().InTx(ctx, func(tx *store.Tx) error {
-		e, err := s.lock(ctx, tx, id)
+		e, err := s.lockIn(ctx, tx, id, Credentials)
 		if err != nil {
 			return err
-		}
-		if e.stored != Credentials {
-			return &StateError{State: e.State, Want: []string{Credentials}}
 		}
 		if _, err := tx.Exec(ctx, "DELETE FROM election_credentials WHERE election_id = ?", id); err != nil {
 			return err

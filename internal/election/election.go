@@ -489,12 +489,9 @@ func (s *Service) writeDraft(ctx context.Context, tx *store.Tx, e *Election, in 
 // Update replaces a draft's manifest, trustees and threshold.
 func (s *Service) Update(ctx context.Context, officer, id int64, in Input) (*Election, error) {
 	err := s.db().InTx(ctx, func(tx *store.Tx) error {
-		e, err := s.lock(ctx, tx, id)
+		e, err := s.lockIn(ctx, tx, id, Draft)
 		if err != nil {
 			return err
-		}
-		if e.stored != Draft {
-			return &StateError{State: e.State, Want: []string{Draft}}
 		}
 		if err := s.writeDraft(ctx, tx, e, &in); err != nil {
 			return err
@@ -600,6 +597,19 @@ func (s *Service) lock(ctx context.Context, tx *store.Tx, id int64) (*Election, 
 	return s.get(ctx, tx, id)
 }
 
+// lockIn locks the election, as lock does, and refuses it unless its
+// stored state is want: the first step of every state change.
+func (s *Service) lockIn(ctx context.Context, tx *store.Tx, id int64, want string) (*Election, error) {
+	e, err := s.lock(ctx, tx, id)
+	if err != nil {
+		return nil, err
+	}
+	if e.stored != want {
+		return nil, &StateError{State: e.State, Want: []string{want}}
+	}
+	return e, nil
+}
+
 // Get returns an election.
 func (s *Service) Get(ctx context.Context, id int64) (*Election, error) {
 	return s.get(ctx, s.db(), id)
@@ -701,12 +711,9 @@ func (e *Election) Input() Input {
 func (s *Service) StartCeremony(ctx context.Context, officer, id int64) (*Election, error) {
 	now := s.Now()
 	err := s.db().InTx(ctx, func(tx *store.Tx) error {
-		e, err := s.lock(ctx, tx, id)
+		e, err := s.lockIn(ctx, tx, id, Draft)
 		if err != nil {
 			return err
-		}
-		if e.stored != Draft {
-			return &StateError{State: e.State, Want: []string{Draft}}
 		}
 		if slices.ContainsFunc(e.Trustees, func(t Trustee) bool { return t.Account == 0 }) {
 			return validate.One("trustees", "election_trustee_erased", nil)
@@ -742,12 +749,9 @@ func (s *Service) StartCeremony(ctx context.Context, officer, id int64) (*Electi
 // into the new one. Once the key is fixed there is nothing to cancel.
 func (s *Service) CancelCeremony(ctx context.Context, officer, id int64) (*Election, error) {
 	err := s.db().InTx(ctx, func(tx *store.Tx) error {
-		e, err := s.lock(ctx, tx, id)
+		e, err := s.lockIn(ctx, tx, id, Ceremony)
 		if err != nil {
 			return err
-		}
-		if e.stored != Ceremony {
-			return &StateError{State: e.State, Want: []string{Ceremony}}
 		}
 		res, err := tx.Exec(ctx, "DELETE FROM election_messages WHERE election_id = ?", id)
 		if err != nil {
@@ -780,12 +784,9 @@ func (s *Service) CancelCeremony(ctx context.Context, officer, id int64) (*Elect
 func (s *Service) Open(ctx context.Context, officer, id int64) (*Election, error) {
 	now := s.Now()
 	err := s.db().InTx(ctx, func(tx *store.Tx) error {
-		e, err := s.lock(ctx, tx, id)
+		e, err := s.lockIn(ctx, tx, id, Ready)
 		if err != nil {
 			return err
-		}
-		if e.stored != Ready {
-			return &StateError{State: e.State, Want: []string{Ready}}
 		}
 		if !now.Before(e.Manifest.Closes) {
 			return &PeriodError{Opens: e.Manifest.Opens, Closes: e.Manifest.Closes, State: Closed}

@@ -66,12 +66,9 @@ func (s *Service) Tally(ctx context.Context, officer, id int64) (*Election, erro
 		return nil, err
 	}
 	err = s.db().InTx(ctx, func(tx *store.Tx) error {
-		e, err := s.lock(ctx, tx, id)
+		e, err := s.lockIn(ctx, tx, id, Closed)
 		if err != nil {
 			return err
-		}
-		if e.stored != Closed {
-			return &StateError{State: e.State, Want: []string{Closed}}
 		}
 		// The box of a closed election does not change; check anyway that
 		// what was added is what the box counts.
@@ -192,12 +189,9 @@ func (s *Service) PostDecryption(ctx context.Context, account, id int64, body []
 		return nil, &Refusal{Code: "decryption_invalid", Err: err}
 	}
 	err = s.db().InTx(ctx, func(tx *store.Tx) error {
-		e, err := s.lock(ctx, tx, id)
+		e, err := s.lockIn(ctx, tx, id, Tallying)
 		if err != nil {
 			return err
-		}
-		if e.stored != Tallying {
-			return &StateError{State: e.State, Want: []string{Tallying}}
 		}
 		idx := e.TrusteeIndex(account)
 		if idx == 0 {
