@@ -509,21 +509,9 @@ func TestBoothBallotsCheckAgainstThePublishedRecord(t *testing.T) {
 		}
 	}
 	e.sequence()
-	zb := e.browser().get(fmt.Sprintf("/elections/%d/record.zip", f.id))
-	if zb.status != http.StatusOK {
-		t.Fatalf("record: %d %s", zb.status, zb.body)
-	}
-	zr, err := zip.NewReader(strings.NewReader(zb.body), int64(len(zb.body)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec, err := record.Read(zr, record.Limits{})
-	if err != nil {
-		t.Fatalf("read the record: %v", err)
-	}
-	rep, err := record.Verify(context.Background(), rec, record.Options{LogKey: logVerifierKey(e.log)})
-	if err != nil || !rep.OK() || rep.Ballots != 2 || rep.Counted != 2 {
-		t.Fatalf("verify the record: %v\n%+v", err, rep)
+	rec, rep := verifiedRecord(t, e, fmt.Sprintf("/elections/%d/record.zip", f.id))
+	if rep.Ballots != 2 || rep.Counted != 2 {
+		t.Fatalf("the record holds %d ballots, %d counted; want 2 and 2", rep.Ballots, rep.Counted)
 	}
 
 	// The checked ballot, against the record alone.
@@ -563,12 +551,7 @@ func TestBoothBallotsCheckAgainstThePublishedRecord(t *testing.T) {
 		}
 	}
 	// Mayor: Ada (Anna) and Boris (Boris); council: One and Two twice.
-	votes := map[string]uint64{}
-	for _, c := range rep.Result.Contests {
-		for _, o := range c.Options {
-			votes[c.ID+"/"+o.ID] = o.Votes
-		}
-	}
+	votes := resultVotes(rep.Result)
 	want := map[string]uint64{"c1/o1": 1, "c1/o2": 1, "c1/o3": 0, "c2/o1": 2, "c2/o2": 2, "c2/o3": 0, "c2/o4": 0, "c3/o1": 0, "c3/o2": 2}
 	if fmt.Sprint(votes) != fmt.Sprint(want) {
 		t.Errorf("the result %v, want %v", votes, want)
@@ -848,4 +831,39 @@ func mustJSON(t testing.TB, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// verifiedRecord downloads the election record from path as anyone
+// would, reads it and verifies it against the instance's log key,
+// failing the test unless it verifies.
+func verifiedRecord(t *testing.T, e *testEnv, path string) (*record.Record, *record.Report) {
+	t.Helper()
+	zb := e.browser().get(path)
+	if zb.status != http.StatusOK {
+		t.Fatalf("record: %d %s", zb.status, zb.body)
+	}
+	zr, err := zip.NewReader(strings.NewReader(zb.body), int64(len(zb.body)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := record.Read(zr, record.Limits{})
+	if err != nil {
+		t.Fatalf("read the record: %v", err)
+	}
+	rep, err := record.Verify(context.Background(), rec, record.Options{LogKey: logVerifierKey(e.log)})
+	if err != nil || !rep.OK() {
+		t.Fatalf("verify the record: %v\n%+v", err, rep)
+	}
+	return rec, rep
+}
+
+// resultVotes is a result's counts by "contest/option".
+func resultVotes(res *voting.Result) map[string]uint64 {
+	votes := map[string]uint64{}
+	for _, c := range res.Contests {
+		for _, o := range c.Options {
+			votes[c.ID+"/"+o.ID] = o.Votes
+		}
+	}
+	return votes
 }

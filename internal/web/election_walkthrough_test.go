@@ -14,7 +14,6 @@ package web
 //	VECHE_SCREENSHOTS=/tmp/walk go test ./internal/web -run TestElectionWalkthrough
 
 import (
-	"archive/zip"
 	"context"
 	"fmt"
 	"net/http"
@@ -33,7 +32,6 @@ import (
 	"github.com/veche/veche/internal/store/storetest"
 	"github.com/veche/veche/internal/voting"
 	"github.com/veche/veche/internal/voting/dkg"
-	"github.com/veche/veche/internal/voting/record"
 	"github.com/veche/veche/internal/web/browsertest"
 )
 
@@ -358,28 +356,11 @@ func TestElectionWalkthrough(t *testing.T) {
 
 	// The record, downloaded as anyone would, verifies and holds both
 	// voters' ballots and Anna's checked one.
-	zb := e.browser().get(electionPath + "/record.zip")
-	if zb.status != http.StatusOK {
-		t.Fatalf("record: %d %s", zb.status, zb.body)
+	rec, rep := verifiedRecord(t, e, electionPath+"/record.zip")
+	if rep.Ballots != 2 || rep.Counted != 2 {
+		t.Fatalf("the record holds %d ballots, %d counted; want 2 and 2", rep.Ballots, rep.Counted)
 	}
-	zr, err := zip.NewReader(strings.NewReader(zb.body), int64(len(zb.body)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec, err := record.Read(zr, record.Limits{})
-	if err != nil {
-		t.Fatalf("read the record: %v", err)
-	}
-	rep, err := record.Verify(ctx, rec, record.Options{LogKey: logVerifierKey(e.log)})
-	if err != nil || !rep.OK() || rep.Ballots != 2 || rep.Counted != 2 {
-		t.Fatalf("verify the record: %v\n%+v", err, rep)
-	}
-	votes := map[string]uint64{}
-	for _, c := range rep.Result.Contests {
-		for _, o := range c.Options {
-			votes[c.ID+"/"+o.ID] = o.Votes
-		}
-	}
+	votes := resultVotes(rep.Result)
 	// Anna: the library, Main Street and Old Square, no answer to the
 	// last question; Boris: the park, no street, yes.
 	want := map[string]uint64{"c1/o1": 1, "c1/o2": 1, "c1/o3": 0, "c2/o1": 1, "c2/o2": 0, "c2/o3": 1, "c2/o4": 0, "c3/o1": 1, "c3/o2": 0}
