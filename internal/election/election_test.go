@@ -443,20 +443,9 @@ func TestCancelledCeremonyStartsAgainWithOtherTrustees(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cer, err := dkg.ParseCeremony(files[dkg.CeremonyFile])
-		if err != nil {
-			t.Fatal(err)
-		}
 		var old []byte
 		for i := uint32(1); i <= 2; i++ {
-			tr, err := dkg.NewTrustee(cer, i)
-			if err != nil {
-				t.Fatal(err)
-			}
-			c, err := tr.Commitment()
-			if err != nil {
-				t.Fatal(err)
-			}
+			_, c := electiontest.Commit(t, files[dkg.CeremonyFile], i)
 			b, _ := c.MarshalJSON()
 			if _, err := f.s.PostMessage(ctx, f.trustees[i-1], f.e.ID, b); err != nil {
 				t.Fatalf("trustee %d's commitment: %v", i, err)

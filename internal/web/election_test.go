@@ -757,18 +757,7 @@ func TestTrusteePageSaysWhatToDoNext(t *testing.T) {
 	says("Your next step:", "veche trustee init --election "+e.srv.URL+page+" --dir ~/veche-trustee --index 1")
 	var dealers []*dkg.Trustee
 	for i := range 3 {
-		cer, err := dkg.ParseCeremony(files(i)[dkg.CeremonyFile].Data)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tr, err := dkg.NewTrustee(cer, uint32(i+1))
-		if err != nil {
-			t.Fatal(err)
-		}
-		c, err := tr.Commitment()
-		if err != nil {
-			t.Fatal(err)
-		}
+		tr, c := electiontest.Commit(t, files(i)[dkg.CeremonyFile].Data, uint32(i+1))
 		post(i, c)
 		dealers = append(dealers, tr)
 	}

@@ -31,7 +31,6 @@ import (
 	"github.com/veche/veche/internal/participation"
 	"github.com/veche/veche/internal/store/storetest"
 	"github.com/veche/veche/internal/voting"
-	"github.com/veche/veche/internal/voting/dkg"
 	"github.com/veche/veche/internal/web/browsertest"
 )
 
@@ -140,18 +139,7 @@ func TestElectionWalkthrough(t *testing.T) {
 		return []byte(mustJSON(t, trusteeAPI[i].call("GET", api+"/ceremony", nil).body["files"].(map[string]any)["ceremony.json"]))
 	}
 	for i := range 2 {
-		cer, err := dkg.ParseCeremony(ceremonyAt(i))
-		if err != nil {
-			t.Fatal(err)
-		}
-		tr, err := dkg.NewTrustee(cer, uint32(i+1))
-		if err != nil {
-			t.Fatal(err)
-		}
-		c, err := tr.Commitment()
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, c := electiontest.Commit(t, ceremonyAt(i), uint32(i+1))
 		if r := trusteeAPI[i].call("POST", api+"/ceremony/messages", []byte(mustJSON(t, c))); r.status != http.StatusCreated {
 			t.Fatalf("trustee %d's commitment: %s", i+1, r)
 		}

@@ -171,3 +171,23 @@ func Corrupt(t testing.TB, partial []byte) []byte {
 	out = bytes.Replace(out, []byte(fmt.Sprintf("%q", b)), []byte(fmt.Sprintf("%q", a)), 1)
 	return bytes.Replace(out, []byte(`"\u0000"`), []byte(fmt.Sprintf("%q", b)), 1)
 }
+
+// Commit is trustee i's first step alone: the trustee for the ceremony
+// (ceremony.json's bytes) and its commitment, for tests that run a
+// ceremony only part of the way.
+func Commit(t testing.TB, ceremony []byte, i uint32) (*dkg.Trustee, *dkg.Commitment) {
+	t.Helper()
+	cer, err := dkg.ParseCeremony(ceremony)
+	if err != nil {
+		t.Fatalf("trustee %d reads ceremony.json: %v", i, err)
+	}
+	tr, err := dkg.NewTrustee(cer, i)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := tr.Commitment()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr, c
+}
