@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"strconv"
 	"strings"
 
@@ -58,16 +59,11 @@ func (s *Service) AddCredentials(ctx context.Context, authority, id int64, list 
 		if list.Election != "" && list.Election != e.ManifestID {
 			return refuse("credentials_wrong_election", "the list is for election %q, this is %q", list.Election, e.ManifestID)
 		}
-		seen := map[string]bool{}
-		for i, c := range list.Credentials {
-			var pc voting.PublicCredential
-			if err := pc.UnmarshalText([]byte(c)); err != nil {
-				return refuse("credentials_invalid", "credential %d (%.12s…): %v", i+1, c, err)
-			}
-			if seen[c] {
-				return refuse("credentials_duplicate", "credential %d (%.12s…) appears twice in the upload", i+1, c)
-			}
-			seen[c] = true
+		switch i, err := firstBadCredential(list.Credentials); {
+		case errors.Is(err, errCredentialRepeated):
+			return refuse("credentials_duplicate", "credential %d (%.12s…) appears twice in the upload", i+1, list.Credentials[i])
+		case err != nil:
+			return refuse("credentials_invalid", "credential %d (%.12s…): %v", i+1, list.Credentials[i], err)
 		}
 		for i, c := range list.Credentials {
 			_, err := tx.Exec(ctx, "INSERT INTO election_credentials (election_id, position, credential) VALUES (?, ?, ?)", id, e.Credentials+i+1, c)
@@ -149,8 +145,11 @@ func (s *Service) ReplaceCredentials(ctx context.Context, authority, id int64, l
 		case list.Election != e.ManifestID:
 			v.Add("credentials", "credentials_file_other_election", map[string]any{"election": list.Election, "want": e.ManifestID})
 		default:
-			if i, problem := checkCredentials(list.Credentials); problem != "" {
-				v.Add("credentials", problem, map[string]any{"n": i + 1})
+			switch i, err := firstBadCredential(list.Credentials); {
+			case errors.Is(err, errCredentialRepeated):
+				v.Add("credentials", "credentials_file_duplicate", map[string]any{"n": i + 1})
+			case err != nil:
+				v.Add("credentials", "credentials_file_invalid", map[string]any{"n": i + 1})
 			}
 		}
 		if err := v.Err(); err != nil {
@@ -227,22 +226,26 @@ func (s *Service) DiscardCredentials(ctx context.Context, authority, id int64) (
 	return n, err
 }
 
-// checkCredentials finds the first credential that is not a valid public
-// credential or repeats one before it: its position and the problem's
-// code, or "" when all are good.
-func checkCredentials(creds []string) (int, string) {
+// errCredentialRepeated is firstBadCredential's answer for a credential
+// that repeats one before it.
+var errCredentialRepeated = errors.New("election: a credential appears twice")
+
+// firstBadCredential finds the first credential of a list that is not a
+// valid public credential (the parse error) or repeats one before it
+// (errCredentialRepeated), and its position; nil when all are good.
+func firstBadCredential(creds []string) (int, error) {
 	seen := make(map[string]bool, len(creds))
 	for i, c := range creds {
 		var pc voting.PublicCredential
 		if err := pc.UnmarshalText([]byte(c)); err != nil {
-			return i, "credentials_file_invalid"
+			return i, err
 		}
 		if seen[c] {
-			return i, "credentials_file_duplicate"
+			return i, errCredentialRepeated
 		}
 		seen[c] = true
 	}
-	return 0, ""
+	return 0, nil
 }
 
 // credentials returns the public credentials in upload order.
