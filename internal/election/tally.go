@@ -94,9 +94,11 @@ func (s *Service) Tally(ctx context.Context, officer, id int64) (*Election, erro
 // runs on this server.
 var ErrTallyRunning = errors.New("election: the tally of this election is already being computed")
 
-// TallyRunning reports whether a tally of the election runs on this
-// server, for the page to say so.
-func (s *Service) TallyRunning(id int64) bool { return s.tallies.running(id) }
+// TallyRunning reports whether a tally of the closed election e runs on
+// this server, for the page and the API to say so.
+func (s *Service) TallyRunning(e *Election) bool {
+	return e.State == Closed && s.tallies.running(e.ID)
+}
 
 // runningSet is the elections whose tally runs on this server.
 type runningSet struct {

@@ -10,7 +10,8 @@ import (
 // back, and the election shows as running until it ends.
 func TestOneTallyAtATime(t *testing.T) {
 	s := &Service{}
-	if !s.tallies.start(1) || !s.TallyRunning(1) {
+	closed := &Election{ID: 1, State: Closed}
+	if !s.tallies.start(1) || !s.TallyRunning(closed) {
 		t.Fatal("the first tally did not start")
 	}
 	if _, err := s.Tally(t.Context(), 0, 1); !errors.Is(err, ErrTallyRunning) {
@@ -20,7 +21,7 @@ func TestOneTallyAtATime(t *testing.T) {
 		t.Error("a tally of another election is held back")
 	}
 	s.tallies.done(1)
-	if s.TallyRunning(1) || !s.tallies.start(1) {
+	if s.TallyRunning(closed) || !s.tallies.start(1) {
 		t.Error("a finished tally still shows as running")
 	}
 }

@@ -264,7 +264,7 @@ func (h *electionWeb) electionAnswer(r *http.Request, c *reqCtx, status int, e *
 	if len(e.ResultJSON) > 0 {
 		j.Result = e.ResultJSON
 	}
-	j.TallyRunning = e.State == election.Closed && h.el.TallyRunning(e.ID)
+	j.TallyRunning = h.el.TallyRunning(e)
 	if c.principal != nil {
 		if idx := e.TrusteeIndex(c.principal.AccountID); idx != 0 {
 			j.You = &electionYou{Trustee: idx}

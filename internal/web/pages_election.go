@@ -244,10 +244,11 @@ func (h *electionWeb) electionPage(w http.ResponseWriter, r *http.Request, c *re
 		h.failElection(w, r, c, err)
 		return
 	}
+	you := e.TrusteeIndex(viewerID(c))
 	data := map[string]any{"E": e, "Process": process, "Eligibility": ev, "Result": resultView(e),
 		"Manage": c.principal.Can(identity.PermElectionsManage), "Authority": c.principal.Can(identity.PermElectionCredentials),
-		"Trustee": e.TrusteeIndex(viewerID(c)), "Steps": electionSteps(e.State),
-		"TallyRunning": e.State == election.Closed && h.el.TallyRunning(e.ID)}
+		"Trustee": you, "Steps": electionSteps(e.State),
+		"TallyRunning": h.el.TallyRunning(e)}
 	if e.State == election.Ceremony {
 		st, err := h.el.Ceremony(r.Context(), e.ID)
 		if err != nil {
@@ -255,7 +256,7 @@ func (h *electionWeb) electionPage(w http.ResponseWriter, r *http.Request, c *re
 			return
 		}
 		data["Ceremony"] = st
-		if you := e.TrusteeIndex(viewerID(c)); you != 0 {
+		if you != 0 {
 			next, waiting := st.Next(you)
 			data["Next"], data["WaitingFor"] = next, listIndices(waiting)
 			// What a trustee may do when those waited for do not come:
@@ -273,15 +274,8 @@ func (h *electionWeb) electionPage(w http.ResponseWriter, r *http.Request, c *re
 		}
 	}
 	// What a trustee gives `veche trustee --election`: this page's public
-	// address, or the address it was reached at when none is configured.
-	base := strings.TrimSuffix(h.id.Config().PublicURL, "/")
-	if base == "" {
-		base = "http://" + r.Host
-		if c.https {
-			base = "https://" + r.Host
-		}
-	}
-	data["URL"] = base + "/elections/" + strconv.FormatInt(e.ID, 10)
+	// address, as the site's e-mails link it.
+	data["URL"] = strings.TrimSuffix(h.id.Config().PublicURL, "/") + "/elections/" + strconv.FormatInt(e.ID, 10)
 	if done := r.URL.Query().Get("done"); done != "" {
 		for _, d := range electionDone {
 			if d == done {
