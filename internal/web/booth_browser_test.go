@@ -839,7 +839,7 @@ func mustJSON(t testing.TB, v any) string {
 func verifiedRecord(t *testing.T, e *testEnv, path string) (*record.Record, *record.Report) {
 	t.Helper()
 	zb := e.browser().get(path)
-	if zb.status != http.StatusOK {
+	if zb.status != http.StatusOK || zb.header.Get("Content-Type") != "application/zip" {
 		t.Fatalf("record: %d %s", zb.status, zb.body)
 	}
 	zr, err := zip.NewReader(strings.NewReader(zb.body), int64(len(zb.body)))
