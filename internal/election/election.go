@@ -660,34 +660,13 @@ func (s *Service) summaries(ctx context.Context, q string, args ...any) ([]Summa
 	return out, rows.Err()
 }
 
-// TrusteeAccount is an account that may be named a trustee: it holds the
-// trustee role. TwoStep says it has two-step sign-in on, without which a
-// trustee cannot send ceremony messages.
-type TrusteeAccount struct {
-	Account int64
-	TwoStep bool
-}
-
-// TrusteeAccounts lists the accounts holding the trustee role, by
-// number, for the officer choosing trustees. It names no one: the
-// officer asks each trustee for their account number (on their account
-// page) and matches it here.
-func (s *Service) TrusteeAccounts(ctx context.Context) ([]TrusteeAccount, error) {
-	rows, err := s.db().Query(ctx, `SELECT r.account_id, COALESCE(t.enabled, FALSE) FROM account_roles r
-		LEFT JOIN totp_credentials t ON t.account_id = r.account_id WHERE r.role = ? ORDER BY r.account_id`, string(identity.RoleTrustee))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []TrusteeAccount
-	for rows.Next() {
-		var a TrusteeAccount
-		if err := rows.Scan(&a.Account, &a.TwoStep); err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
+// TrusteeAccounts lists, by number, the accounts holding the trustee
+// role, for the officer choosing trustees. It names no one: the officer
+// asks each trustee for their account number (on their account page) and
+// matches it here. Whether each has two-step sign-in is not shown: the
+// data map (privacy.Fields) lets only administrators read that.
+func (s *Service) TrusteeAccounts(ctx context.Context) ([]int64, error) {
+	return store.IDs(s.db().Query(ctx, "SELECT account_id FROM account_roles WHERE role = ? ORDER BY account_id", string(identity.RoleTrustee)))
 }
 
 // Input returns what an officer entered for the draft, to edit it again.
